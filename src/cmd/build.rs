@@ -1,0 +1,83 @@
+//! `notesite build`: runs the pipeline, writes the site atomically and prints one summary line.
+
+use anyhow::Context as _;
+use std::time::Instant;
+
+use super::{print_diagnostics, progress_bar, Failure, Outcome};
+use crate::cli::BuildArgs;
+use crate::config::Config;
+use crate::diag::{Kind, Severity};
+use crate::output;
+use crate::pipeline::{self, millis, BuildOptions};
+use crate::render::Renderer;
+
+/// Warnings of one kind shown before the rest are summarised (`check` lists all).
+const SHOWN_PER_KIND: usize = 20;
+
+pub fn run(args: &BuildArgs) -> Result<Outcome, Failure> {
+    let started = Instant::now();
+    let mut config = Config::load(&args.root.root)?;
+    if let Some(out) = &args.out {
+        config = config.with_out_dir(out);
+    }
+    output::check_out_dir(&config).map_err(Failure::Usage)?;
+    let renderer = Renderer::new(&config).map_err(|d| Failure::Usage(d.to_string()))?;
+    let progress = progress_bar(args.quiet);
+    let mut built = pipeline::build(
+        &config,
+        &renderer,
+        BuildOptions {
+            drafts: args.drafts,
+        },
+        &progress,
+    );
+    progress.finish_and_clear();
+    if args.strict {
+        built.diagnostics.promote_warnings();
+    }
+    let failed = built.diagnostics.has_errors();
+    let (errors, warnings) = (
+        built.diagnostics.count(Severity::Error),
+        built.diagnostics.count(Severity::Warning),
+    );
+    let missing = built
+        .diagnostics
+        .iter()
+        .filter(|d| d.kind == Kind::MissingImage)
+        .count();
+    let diagnostics = built.diagnostics.clone().into_sorted();
+    let visible: Vec<_> = diagnostics
+        .iter()
+        .filter(|d| !args.quiet || d.severity == Severity::Error)
+        .cloned()
+        .collect();
+    print_diagnostics(&visible, Some(SHOWN_PER_KIND));
+    if failed {
+        eprintln!(
+            "error: build failed with {errors} error(s); {} was left as it was",
+            config.out_dir.display()
+        );
+        return Ok(Outcome::ContentErrors);
+    }
+    let write_start = Instant::now();
+    let stats = output::write(&built.output, &config.out_dir)
+        .with_context(|| format!("cannot write the site to {}", config.out_dir.display()))?;
+    built.timings.0.push(("write", write_start.elapsed()));
+    if !args.quiet {
+        let notes = built.site.visible().count();
+        let images = built.assets.ok().filter(|a| a.format.is_some()).count();
+        let out = config
+            .out_dir
+            .strip_prefix(&config.root)
+            .unwrap_or(&config.out_dir);
+        eprintln!(
+            "Built {notes} notes into {}/ in {}: {} files ({} changed), {images} images, {missing} missing screenshots, {warnings} warnings ({})",
+            out.display(),
+            millis(started.elapsed()),
+            built.output.len(),
+            stats.written,
+            built.timings
+        );
+    }
+    Ok(Outcome::Success)
+}

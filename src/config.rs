@@ -1,0 +1,221 @@
+//! Configuration: reads the optional `notesite.toml` (serde, strict) and resolves it into [`Config`]
+//! with absolute paths, so no later stage has to know where the site root is or what was defaulted.
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+use crate::diag::LineIndex;
+
+pub const CONFIG_FILE: &str = "notesite.toml";
+
+/// `notesite.toml` exactly as written. Unknown keys are an error naming the key and its line.
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawConfig {
+    /// Site title, shown in the header and the `<title>` of every page.
+    pub title: String,
+    /// One sentence about the site, for the home page and `<meta name="description">`.
+    pub description: String,
+    /// Author name for `<meta name="author">`.
+    pub author: String,
+    /// Language code for `<html lang>`.
+    pub language: String,
+    /// Absolute URL the site is published at; only used for sitemap.xml and canonical links.
+    pub base_url: Option<String>,
+    /// Folder of the Markdown notes, relative to the site root.
+    pub notes_dir: PathBuf,
+    /// Folder of the screenshots, relative to the site root.
+    pub img_dir: PathBuf,
+    /// Output folder, relative to the site root.
+    pub out_dir: PathBuf,
+    /// Directory-style links (`notes/x/`) for servers that map `/` to `index.html`.
+    pub pretty_urls: bool,
+    /// Code highlighting themes (syntect's built-in theme names).
+    pub highlight: RawHighlight,
+}
+
+impl Default for RawConfig {
+    fn default() -> Self {
+        RawConfig {
+            title: "Notes".to_string(),
+            description: String::new(),
+            author: String::new(),
+            language: "en".to_string(),
+            base_url: None,
+            notes_dir: PathBuf::from("notes"),
+            img_dir: PathBuf::from("img"),
+            out_dir: PathBuf::from("public"),
+            pretty_urls: false,
+            highlight: RawHighlight::default(),
+        }
+    }
+}
+
+/// `[highlight]` in notesite.toml.
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawHighlight {
+    /// Theme for light mode.
+    pub light: String,
+    /// Theme for dark mode.
+    pub dark: String,
+}
+
+impl Default for RawHighlight {
+    fn default() -> Self {
+        RawHighlight {
+            light: "InspiredGitHub".to_string(),
+            dark: "base16-ocean.dark".to_string(),
+        }
+    }
+}
+
+/// The resolved configuration every stage reads.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub root: PathBuf,
+    pub notes_dir: PathBuf,
+    pub img_dir: PathBuf,
+    pub out_dir: PathBuf,
+    pub site: SiteMeta,
+    /// Without trailing slash.
+    pub base_url: Option<String>,
+    pub pretty_urls: bool,
+    pub highlight_light: String,
+    pub highlight_dark: String,
+}
+
+/// What templates show about the site.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SiteMeta {
+    pub title: String,
+    pub description: String,
+    pub author: String,
+    pub language: String,
+}
+
+/// A config problem: exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+pub struct ConfigError {
+    pub path: PathBuf,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl Config {
+    /// Reads `<root>/notesite.toml` if it exists, else uses the defaults.
+    pub fn load(root: &Path) -> Result<Config, ConfigError> {
+        let root = std::path::absolute(root).map_err(|e| ConfigError {
+            path: root.to_path_buf(),
+            line: None,
+            message: format!("cannot resolve the site root: {e}"),
+        })?;
+        if !root.is_dir() {
+            return Err(ConfigError {
+                path: root,
+                line: None,
+                message: "the site root is not a folder (pass --root DIR)".into(),
+            });
+        }
+        let path = root.join(CONFIG_FILE);
+        let raw = match std::fs::read_to_string(&path) {
+            Ok(text) => parse(&text).map_err(|(line, message)| ConfigError {
+                path: path.clone(),
+                line,
+                message,
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => RawConfig::default(),
+            Err(e) => {
+                return Err(ConfigError {
+                    path,
+                    line: None,
+                    message: format!("cannot read: {e}"),
+                })
+            }
+        };
+        Config::resolve(root, raw).map_err(|message| ConfigError {
+            path,
+            line: None,
+            message,
+        })
+    }
+
+    fn resolve(root: PathBuf, raw: RawConfig) -> Result<Config, String> {
+        let base_url = match raw.base_url.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
+                Some(url.trim_end_matches('/').to_string())
+            }
+            Some(url) => {
+                return Err(format!(
+                    "base_url `{url}` must start with http:// or https://"
+                ))
+            }
+        };
+        Ok(Config {
+            notes_dir: root.join(&raw.notes_dir),
+            img_dir: root.join(&raw.img_dir),
+            out_dir: root.join(&raw.out_dir),
+            root,
+            site: SiteMeta {
+                title: raw.title,
+                description: raw.description,
+                author: raw.author,
+                language: raw.language,
+            },
+            base_url,
+            pretty_urls: raw.pretty_urls,
+            highlight_light: raw.highlight.light,
+            highlight_dark: raw.highlight.dark,
+        })
+    }
+
+    /// Replaces the output folder (from `--out`), relative to the current directory like any CLI path.
+    pub fn with_out_dir(mut self, out: &Path) -> Self {
+        self.out_dir = std::path::absolute(out).unwrap_or_else(|_| out.to_path_buf());
+        self
+    }
+}
+
+/// Parses notesite.toml text; the error carries the 1-based line when toml knows it.
+fn parse(text: &str) -> Result<RawConfig, (Option<usize>, String)> {
+    toml::from_str(text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|span| LineIndex::new(text).position(text, span.start).line);
+        (line, e.message().trim().to_string())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_apply_when_keys_are_missing() {
+        let raw = parse("title = \"AWS\"\n").unwrap();
+        assert_eq!(raw.title, "AWS");
+        assert_eq!(raw.out_dir, PathBuf::from("public"));
+        assert!(!raw.pretty_urls);
+    }
+
+    #[test]
+    fn unknown_key_is_an_error_with_its_line() {
+        let (line, message) = parse("title = \"x\"\n\nbase_ulr = \"https://x\"\n").unwrap_err();
+        assert_eq!(line, Some(3));
+        assert!(message.contains("base_ulr"), "{message}");
+    }
+
+    #[test]
+    fn base_url_must_be_absolute() {
+        let raw = parse("base_url = \"example.com\"").unwrap();
+        assert!(Config::resolve(PathBuf::from("/site"), raw).is_err());
+        let raw = parse("base_url = \"https://example.com/notes/\"").unwrap();
+        let config = Config::resolve(PathBuf::from("/site"), raw).unwrap();
+        assert_eq!(
+            config.base_url.as_deref(),
+            Some("https://example.com/notes")
+        );
+    }
+}

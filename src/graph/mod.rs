@@ -1,0 +1,221 @@
+//! Link-graph stage: gives every note its page, resolves every link and image reference, and derives
+//! topics, backlinks and navigation order. A plain data structure, separate from rendering, so later
+//! stages (render, search, serve) read it and never re-resolve anything.
+
+pub mod resolve;
+pub mod topics;
+
+use rayon::prelude::*;
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+
+use crate::config::Config;
+use crate::diag::Diagnostics;
+use crate::parse::Note;
+use crate::urls::{path_slug, Urls};
+pub use resolve::{ImageTarget, LinkTarget, NoteId};
+use resolve::{Resolver, Roots};
+pub use topics::{TopicId, Topics};
+
+/// Where a note's page goes.
+#[derive(Debug, Clone)]
+pub struct NotePage {
+    /// `aws/iam`: stable, from the file path.
+    pub slug: String,
+    /// Output file relative to the site root.
+    pub file: String,
+    /// URL relative to the site root.
+    pub url: String,
+    /// Private, or a draft without `--drafts`: not in any output.
+    pub hidden: bool,
+}
+
+/// A note that links to another, with the sentence around the first such link.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Backlink {
+    pub from: NoteId,
+    pub context: String,
+}
+
+/// Resolved links of every note, indexed like `Site::notes` and each note's `links`/`images`.
+#[derive(Debug, Clone, Default)]
+pub struct LinkGraph {
+    pub links: Vec<Vec<LinkTarget>>,
+    pub images: Vec<Vec<ImageTarget>>,
+    pub backlinks: Vec<Vec<Backlink>>,
+}
+
+/// Everything known about the site before rendering.
+#[derive(Debug, Clone)]
+pub struct Site {
+    pub notes: Vec<Note>,
+    pub pages: Vec<NotePage>,
+    pub graph: LinkGraph,
+    pub topics: Topics,
+    pub urls: Urls,
+}
+
+impl Site {
+    /// Notes that appear in the output, in path order.
+    pub fn visible(&self) -> impl Iterator<Item = NoteId> + '_ {
+        (0..self.notes.len()).filter(|&id| !self.pages[id].hidden)
+    }
+
+    /// The notes of a topic in navigation order (by weight, then title).
+    pub fn ordered(&self, notes: &[NoteId]) -> Vec<NoteId> {
+        let mut ordered = notes.to_vec();
+        ordered.sort_by_cached_key(|&id| {
+            let note = &self.notes[id];
+            (
+                note.front.weight.is_none(),
+                note.front.weight,
+                note.title.to_lowercase(),
+                note.source.rel.clone(),
+            )
+        });
+        ordered
+    }
+
+    /// Local files (images and linked files) the output needs, deduplicated and sorted.
+    pub fn local_files(&self) -> Vec<PathBuf> {
+        let mut files = HashSet::new();
+        for id in self.visible() {
+            for target in &self.graph.images[id] {
+                if let ImageTarget::Local(path) = target {
+                    files.insert(path.clone());
+                }
+            }
+            for target in &self.graph.links[id] {
+                if let LinkTarget::File { path, .. } = target {
+                    files.insert(path.clone());
+                }
+            }
+        }
+        let mut files: Vec<_> = files.into_iter().collect();
+        files.sort();
+        files
+    }
+}
+
+/// What the graph stage needs besides the notes.
+pub struct GraphInput<'a> {
+    pub config: &'a Config,
+    /// Image files found under `img_dir` (for `![[name.png]]` lookups).
+    pub images: &'a [PathBuf],
+    pub drafts: bool,
+}
+
+/// Builds the site model. Notes must be sorted by path (scan does that) for stable slugs.
+pub fn build(notes: Vec<Note>, input: &GraphInput<'_>) -> (Site, Diagnostics) {
+    let urls = Urls {
+        pretty: input.config.pretty_urls,
+    };
+    let pages = assign_pages(&notes, urls, input.drafts);
+    let hidden: Vec<bool> = pages.iter().map(|p| p.hidden).collect();
+    let roots = Roots {
+        root: &input.config.root,
+        notes_dir: &input.config.notes_dir,
+        img_dir: &input.config.img_dir,
+        images: input.images,
+    };
+    let resolver = Resolver::new(&notes, &hidden, roots);
+    let resolved: Vec<_> = (0..notes.len())
+        .into_par_iter()
+        .map(|id| resolve_note(&resolver, &notes, id, hidden[id]))
+        .collect();
+    let mut diagnostics = Diagnostics::default();
+    let mut graph = LinkGraph::default();
+    for (links, images, diags) in resolved {
+        graph.links.push(links);
+        graph.images.push(images);
+        diagnostics.extend(diags);
+    }
+    graph.backlinks = backlinks(&notes, &graph.links, &hidden);
+    let topics = Topics::build(&notes, &hidden);
+    (
+        Site {
+            notes,
+            pages,
+            graph,
+            topics,
+            urls,
+        },
+        diagnostics,
+    )
+}
+
+type Resolved = (
+    Vec<LinkTarget>,
+    Vec<ImageTarget>,
+    Vec<crate::diag::Diagnostic>,
+);
+
+fn resolve_note(resolver: &Resolver<'_>, notes: &[Note], id: NoteId, hidden: bool) -> Resolved {
+    let note = &notes[id];
+    let mut diagnostics = Vec::new();
+    let links = note.body.links.iter().map(|link| {
+        let (target, diag) = resolver.link(id, link);
+        diagnostics.extend(diag);
+        target
+    });
+    let links: Vec<_> = links.collect();
+    let images = note.body.images.iter().map(|image| {
+        let (target, diag) = resolver.image(id, image);
+        diagnostics.extend(diag);
+        target
+    });
+    let images: Vec<_> = images.collect();
+    // A note that is not published cannot break the build.
+    if hidden {
+        diagnostics.clear();
+    }
+    (links, images, diagnostics)
+}
+
+/// Slugs from file paths; a clash (`A b.md` and `a-b.md`) gets `-2`, `-3` in path order.
+fn assign_pages(notes: &[Note], urls: Urls, drafts: bool) -> Vec<NotePage> {
+    let mut taken: HashMap<String, usize> = HashMap::new();
+    notes
+        .iter()
+        .map(|note| {
+            let base = path_slug(&note.source.rel);
+            let count = taken.entry(base.clone()).or_default();
+            *count += 1;
+            let slug = if *count == 1 {
+                base
+            } else {
+                format!("{base}-{count}")
+            };
+            let hidden = note.front.private || (note.front.draft && !drafts);
+            NotePage {
+                file: urls.note_file(&slug),
+                url: urls.note_url(&slug),
+                slug,
+                hidden,
+            }
+        })
+        .collect()
+}
+
+/// For each note, the visible notes linking to it (any link form), once each, by source title.
+fn backlinks(notes: &[Note], links: &[Vec<LinkTarget>], hidden: &[bool]) -> Vec<Vec<Backlink>> {
+    let mut backlinks: Vec<Vec<Backlink>> = vec![Vec::new(); notes.len()];
+    for (from, targets) in links.iter().enumerate() {
+        if hidden[from] {
+            continue;
+        }
+        for (index, target) in targets.iter().enumerate() {
+            let LinkTarget::Note { note: to, .. } = *target else {
+                continue;
+            };
+            if to != from && !backlinks[to].iter().any(|b| b.from == from) {
+                let context = notes[from].body.links[index].context.clone();
+                backlinks[to].push(Backlink { from, context });
+            }
+        }
+    }
+    for list in &mut backlinks {
+        list.sort_by_cached_key(|b| (notes[b.from].title.to_lowercase(), b.from));
+    }
+    backlinks
+}

@@ -1,0 +1,157 @@
+//! Code highlighting: syntect's syntax and theme sets, loaded once per process from the precompiled
+//! dumps syntect ships, turn code blocks into HTML with CSS classes (`hl-…`), and themes into CSS.
+
+use syntect::highlighting::ThemeSet;
+use syntect::html::{css_for_theme_with_class_style, ClassStyle, ClassedHTMLGenerator};
+use syntect::parsing::SyntaxSet;
+use syntect::util::LinesWithEndings;
+
+const CLASS_STYLE: ClassStyle = ClassStyle::SpacedPrefixed { prefix: "hl-" };
+
+/// Shared read-only by every render worker.
+pub struct Highlighter {
+    syntaxes: SyntaxSet,
+}
+
+impl Default for Highlighter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Highlighter {
+    pub fn new() -> Self {
+        Highlighter {
+            syntaxes: SyntaxSet::load_defaults_newlines(),
+        }
+    }
+
+    /// A fenced code block as `<pre class="code">`; unknown languages come out as escaped plain text.
+    pub fn code_block(&self, code: &str, info: &str) -> String {
+        let lang = info
+            .split(|c: char| c.is_whitespace() || c == ',' || c == '{')
+            .next()
+            .unwrap_or("")
+            .trim();
+        let lang_attr = escape(lang);
+        let body = self.highlight(code, lang).unwrap_or_else(|| escape(code));
+        if lang.is_empty() {
+            format!("<pre class=\"code\"><code>{body}</code></pre>\n")
+        } else {
+            format!("<pre class=\"code\" data-lang=\"{lang_attr}\"><code class=\"language-{lang_attr}\">{body}</code></pre>\n")
+        }
+    }
+
+    fn highlight(&self, code: &str, lang: &str) -> Option<String> {
+        if lang.is_empty() {
+            return None;
+        }
+        let syntax = self.syntaxes.find_syntax_by_token(lang)?;
+        let mut generator =
+            ClassedHTMLGenerator::new_with_class_style(syntax, &self.syntaxes, CLASS_STYLE);
+        for line in LinesWithEndings::from(code) {
+            generator
+                .parse_html_for_line_which_includes_newline(line)
+                .ok()?;
+        }
+        Some(generator.finalize())
+    }
+}
+
+/// The highlight stylesheet: the light theme by default, the dark one for `prefers-color-scheme: dark`
+/// and for the page's `data-theme="dark"` toggle.
+pub fn theme_css(light: &str, dark: &str) -> Result<String, String> {
+    let themes = ThemeSet::load_defaults();
+    let get = |name: &str| {
+        themes.themes.get(name).ok_or_else(|| {
+            let mut known: Vec<&str> = themes.themes.keys().map(String::as_str).collect();
+            known.sort();
+            format!(
+                "unknown highlight theme `{name}`; available: {}",
+                known.join(", ")
+            )
+        })
+    };
+    let light_css =
+        css_for_theme_with_class_style(get(light)?, CLASS_STYLE).map_err(|e| e.to_string())?;
+    let dark_css =
+        css_for_theme_with_class_style(get(dark)?, CLASS_STYLE).map_err(|e| e.to_string())?;
+    let forced = scope_rules(&dark_css, "html[data-theme=\"dark\"] ");
+    let auto = scope_rules(&dark_css, "html:not([data-theme=\"light\"]) ");
+    Ok(format!("/* light: {light} */\n{light_css}\n/* dark: {dark} */\n{forced}\n@media (prefers-color-scheme: dark) {{\n{auto}}}\n"))
+}
+
+/// Prefixes every selector of a flat stylesheet (syntect's output has no nesting).
+fn scope_rules(css: &str, prefix: &str) -> String {
+    let mut out = String::with_capacity(css.len() * 2);
+    for rule in css.split_inclusive('}') {
+        let Some((selectors, body)) = rule.split_once('{') else {
+            out.push_str(rule);
+            continue;
+        };
+        let selectors = strip_comments(selectors);
+        let scoped: Vec<String> = selectors
+            .split(',')
+            .map(|s| format!("{prefix}{}", s.trim()))
+            .collect();
+        out.push_str(&scoped.join(", "));
+        out.push_str(" {");
+        out.push_str(body);
+        out.push('\n');
+    }
+    out
+}
+
+fn strip_comments(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("/*") {
+        out.push_str(&rest[..start]);
+        rest = rest[start..]
+            .find("*/")
+            .map_or("", |end| &rest[start + end + 2..]);
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Minimal HTML escaping for text and attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_language_gets_classes_unknown_is_escaped_text() {
+        let h = Highlighter::new();
+        let rust = h.code_block("fn main() {}\n", "rust");
+        assert!(rust.contains("class=\"hl-"), "{rust}");
+        assert!(rust.starts_with("<pre class=\"code\" data-lang=\"rust\">"));
+        let unknown = h.code_block("<b>&</b>\n", "no-such-lang");
+        assert!(unknown.contains("&lt;b&gt;&amp;&lt;/b&gt;"), "{unknown}");
+        assert!(!unknown.contains("hl-"));
+    }
+
+    #[test]
+    fn theme_css_scopes_dark_rules_and_rejects_unknown_themes() {
+        let css = theme_css("InspiredGitHub", "base16-ocean.dark").unwrap();
+        assert!(css.contains("html[data-theme=\"dark\"] .hl-"));
+        assert!(css.contains("@media (prefers-color-scheme: dark)"));
+        let err = theme_css("Nope", "base16-ocean.dark").unwrap_err();
+        assert!(err.contains("InspiredGitHub"), "{err}");
+    }
+}

@@ -1,0 +1,36 @@
+//! notesite: parses the command line, runs the command, and turns its outcome into the exit code
+//! (0 success, 1 content errors, 2 usage or configuration errors).
+
+mod cli;
+mod cmd;
+mod config;
+mod diag;
+mod graph;
+mod highlight;
+mod images;
+mod output;
+mod parse;
+mod pipeline;
+mod render;
+mod scan;
+mod urls;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let result = match cli.command {
+        cli::Command::Build(args) => cmd::build::run(&args),
+        cli::Command::Check(args) => cmd::check::run(&args),
+        cli::Command::Init(args) => cmd::init::run(&args),
+        cli::Command::New(args) => cmd::new::run(&args),
+    };
+    match result {
+        Ok(outcome) => outcome.exit_code(),
+        Err(failure) => {
+            eprintln!("error: {failure:#}");
+            failure.exit_code()
+        }
+    }
+}

@@ -1,0 +1,431 @@
+//! Markdown: one pass over pulldown-cmark's events that keeps the events for rendering and collects what
+//! the other stages read (headings with ids, links and images with positions, plain text, a summary).
+
+use pulldown_cmark::{CowStr, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd};
+use std::collections::HashSet;
+
+use crate::diag::{LineIndex, Position};
+
+/// A heading with its stable, unique id.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Heading {
+    pub level: u8,
+    pub id: String,
+    pub title: String,
+    #[serde(skip)]
+    pub position: Position,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkKind {
+    /// `[text](dest)`, reference links and autolinks.
+    Markdown,
+    /// `[[Target]]`, `[[Target#Heading|label]]`.
+    Wiki,
+}
+
+/// A link as written in the note, in document order (the renderer counts links the same way).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Link {
+    pub kind: LinkKind,
+    pub dest: String,
+    pub text: String,
+    pub position: Position,
+    /// The sentence around the link, for backlinks.
+    pub context: String,
+}
+
+/// An image as written in the note, in document order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageRef {
+    pub kind: LinkKind,
+    pub dest: String,
+    pub alt: String,
+    pub title: String,
+    pub position: Position,
+}
+
+/// The parsed body of one note.
+#[derive(Debug, Clone, Default)]
+pub struct Body {
+    pub events: Vec<Event<'static>>,
+    pub headings: Vec<Heading>,
+    pub links: Vec<Link>,
+    pub images: Vec<ImageRef>,
+    /// Plain text of the whole body (prose, inline code, code blocks), blocks separated by newlines.
+    pub text: String,
+    /// The first sentence of the first paragraph.
+    pub summary: String,
+    pub word_count: usize,
+    /// Text of a level-1 heading that opened the body; it was removed from `events` (the page shows the title).
+    pub leading_title: Option<String>,
+}
+
+pub fn options() -> Options {
+    Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_SMART_PUNCTUATION
+        | Options::ENABLE_HEADING_ATTRIBUTES
+        | Options::ENABLE_WIKILINKS
+}
+
+/// Parses `body`, which starts at byte `body_offset` of `file_text` (positions count from the file start).
+pub fn parse_body(file_text: &str, body_offset: usize, title_hint: Option<&str>) -> Body {
+    let body = &file_text[body_offset..];
+    let lines = LineIndex::new(file_text);
+    let mut collector = Collector::default();
+    for (event, range) in Parser::new_ext(body, options()).into_offset_iter() {
+        let position = lines.position(file_text, body_offset + range.start);
+        collector.event(event.into_static(), position);
+    }
+    collector.finish(title_hint)
+}
+
+#[derive(Default)]
+struct Collector {
+    body: Body,
+    ids: HashSet<String>,
+    /// Open heading: (level, custom id, text so far, position).
+    heading: Option<(u8, Option<String>, String, Position)>,
+    /// Text of the current image's alt while inside an image.
+    image_alt: Option<String>,
+    /// Current link's visible text while inside a link.
+    link_text: Option<String>,
+    /// Text of the current block and the links that started in it, for link context.
+    block_text: String,
+    pending_links: Vec<(usize, usize)>,
+    in_code_block: bool,
+}
+
+impl Collector {
+    fn event(&mut self, event: Event<'static>, position: Position) {
+        match &event {
+            Event::Start(tag) => self.start(tag, position),
+            Event::End(tag) => self.end(*tag),
+            Event::Text(text) | Event::Code(text) => self.text(text),
+            Event::SoftBreak | Event::HardBreak => self.text(" "),
+            _ => {}
+        }
+        self.body.events.push(event);
+    }
+
+    fn start(&mut self, tag: &Tag<'static>, position: Position) {
+        match tag {
+            Tag::Heading { level, id, .. } => {
+                self.flush_block();
+                self.heading = Some((
+                    heading_level(*level),
+                    id.as_ref().map(|s| s.to_string()),
+                    String::new(),
+                    position,
+                ));
+            }
+            Tag::Paragraph | Tag::Item | Tag::TableCell | Tag::BlockQuote(_) => self.flush_block(),
+            Tag::CodeBlock(_) => {
+                self.flush_block();
+                self.in_code_block = true;
+            }
+            Tag::Link {
+                link_type,
+                dest_url,
+                ..
+            } => {
+                let kind = link_kind(*link_type);
+                self.pending_links
+                    .push((self.body.links.len(), self.block_text.len()));
+                self.body.links.push(Link {
+                    kind,
+                    dest: dest_url.to_string(),
+                    text: String::new(),
+                    position,
+                    context: String::new(),
+                });
+                self.link_text = Some(String::new());
+            }
+            Tag::Image {
+                link_type,
+                dest_url,
+                title,
+                ..
+            } => {
+                let kind = link_kind(*link_type);
+                self.body.images.push(ImageRef {
+                    kind,
+                    dest: dest_url.to_string(),
+                    alt: String::new(),
+                    title: title.to_string(),
+                    position,
+                });
+                self.image_alt = Some(String::new());
+            }
+            _ => {}
+        }
+    }
+
+    fn end(&mut self, tag: TagEnd) {
+        match tag {
+            TagEnd::Heading(_) => self.end_heading(),
+            TagEnd::Paragraph | TagEnd::Item | TagEnd::TableCell | TagEnd::BlockQuote(_) => {
+                self.flush_block()
+            }
+            TagEnd::CodeBlock => {
+                self.in_code_block = false;
+                self.body.text.push('\n');
+            }
+            TagEnd::Link => {
+                if let (Some(text), Some(link)) =
+                    (self.link_text.take(), self.body.links.last_mut())
+                {
+                    link.text = text;
+                }
+            }
+            TagEnd::Image => {
+                if let (Some(alt), Some(image)) =
+                    (self.image_alt.take(), self.body.images.last_mut())
+                {
+                    image.alt = alt;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn text(&mut self, text: &str) {
+        if let Some(alt) = &mut self.image_alt {
+            alt.push_str(text);
+            return;
+        }
+        if let Some((_, _, heading, _)) = &mut self.heading {
+            heading.push_str(text);
+        }
+        if let Some(link_text) = &mut self.link_text {
+            link_text.push_str(text);
+        }
+        if !self.in_code_block {
+            self.block_text.push_str(text);
+        }
+        self.body.text.push_str(text);
+    }
+
+    fn end_heading(&mut self) {
+        let Some((level, custom_id, title, position)) = self.heading.take() else {
+            return;
+        };
+        let base = custom_id.unwrap_or_else(|| heading_slug(&title));
+        let id = unique_id(&mut self.ids, base);
+        self.body.headings.push(Heading {
+            level,
+            id,
+            title: title.trim().to_string(),
+            position,
+        });
+        self.flush_block();
+    }
+
+    /// Ends the current block: records the summary and the context sentence of links inside it.
+    fn flush_block(&mut self) {
+        let text = std::mem::take(&mut self.block_text);
+        if !text.trim().is_empty() {
+            self.body.text.push('\n');
+            if self.body.summary.is_empty() && self.heading.is_none() {
+                self.body.summary = sentence_at(&text, 0);
+            }
+        }
+        for (link, offset) in self.pending_links.drain(..) {
+            self.body.links[link].context = sentence_at(&text, offset);
+        }
+    }
+
+    fn finish(mut self, title_hint: Option<&str>) -> Body {
+        self.flush_block();
+        self.body.word_count = self.body.text.split_whitespace().count();
+        take_leading_title(&mut self.body, title_hint);
+        self.body
+    }
+}
+
+/// Removes an opening `# Heading` from the events when it is (or stands for) the note's title.
+fn take_leading_title(body: &mut Body, title_hint: Option<&str>) {
+    let first = body
+        .events
+        .iter()
+        .position(|e| !matches!(e, Event::Html(_) | Event::SoftBreak));
+    let Some(start) = first else { return };
+    if !matches!(
+        body.events[start],
+        Event::Start(Tag::Heading {
+            level: HeadingLevel::H1,
+            ..
+        })
+    ) {
+        return;
+    }
+    let Some(heading) = body.headings.first() else {
+        return;
+    };
+    if title_hint.is_some_and(|t| !t.eq_ignore_ascii_case(&heading.title)) {
+        return;
+    }
+    let end = body.events[start..]
+        .iter()
+        .position(|e| matches!(e, Event::End(TagEnd::Heading(_))));
+    if let Some(end) = end {
+        body.events.drain(start..=start + end);
+        body.leading_title = Some(body.headings.remove(0).title);
+    }
+}
+
+fn link_kind(link_type: LinkType) -> LinkKind {
+    match link_type {
+        LinkType::WikiLink { .. } => LinkKind::Wiki,
+        _ => LinkKind::Markdown,
+    }
+}
+
+fn heading_level(level: HeadingLevel) -> u8 {
+    level as u8
+}
+
+/// GitHub-style heading id: lower case, spaces to `-`, punctuation other than `-` and `_` dropped.
+pub fn heading_slug(title: &str) -> String {
+    let mut slug = String::with_capacity(title.len());
+    for c in title.trim().chars() {
+        if c.is_alphanumeric() || c == '-' || c == '_' {
+            slug.extend(c.to_lowercase());
+        } else if c.is_whitespace() {
+            slug.push('-');
+        }
+    }
+    if slug.is_empty() {
+        slug.push_str("section");
+    }
+    slug
+}
+
+fn unique_id(taken: &mut HashSet<String>, base: String) -> String {
+    let mut id = base.clone();
+    let mut n = 1;
+    while !taken.insert(id.clone()) {
+        id = format!("{base}-{n}");
+        n += 1;
+    }
+    id
+}
+
+/// The sentence of `text` that contains byte `offset`, trimmed to at most ~240 characters.
+fn sentence_at(text: &str, offset: usize) -> String {
+    let offset = floor_char_boundary(text, offset.min(text.len()));
+    let is_end = |w: &[u8]| matches!(w, [b'.' | b'!' | b'?', b' ' | b'\n']);
+    let bytes = text.as_bytes();
+    let start = (1..offset)
+        .rev()
+        .find(|&i| is_end(&bytes[i - 1..=i]))
+        .map_or(0, |i| i + 1);
+    let end = (offset..bytes.len().saturating_sub(1))
+        .find(|&i| is_end(&bytes[i..=i + 1]))
+        .map_or(text.len(), |i| i + 1);
+    let sentence = text[start..end]
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    truncate_chars(&sentence, 240)
+}
+
+fn floor_char_boundary(text: &str, mut index: usize) -> usize {
+    while !text.is_char_boundary(index) {
+        index -= 1;
+    }
+    index
+}
+
+pub fn truncate_chars(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", text[..cut].trim_end()),
+        None => text.to_string(),
+    }
+}
+
+/// Used by the renderer to rebuild a static string from borrowed text.
+pub fn cow(text: String) -> CowStr<'static> {
+    CowStr::from(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Body {
+        parse_body(text, 0, None)
+    }
+
+    #[test]
+    fn headings_get_unique_github_ids_and_custom_ids_win() {
+        let body = parse("## Role vs Group\n\n## Setup\n\n## Setup\n\n## Mine {#custom}\n");
+        let ids: Vec<_> = body.headings.iter().map(|h| h.id.as_str()).collect();
+        assert_eq!(ids, ["role-vs-group", "setup", "setup-1", "custom"]);
+        assert_eq!(body.headings[0].position.line, 1);
+        assert_eq!(body.headings[2].position.line, 5);
+    }
+
+    #[test]
+    fn links_and_images_keep_positions_text_and_context() {
+        let text = "Intro.\n\nFirst sentence. See [the IAM note](iam.md#roles) for roles. Last.\n\n![shot one](./img/a.png \"Caption\")\n";
+        let body = parse(text);
+        let link = &body.links[0];
+        assert_eq!(
+            (link.dest.as_str(), link.text.as_str()),
+            ("iam.md#roles", "the IAM note")
+        );
+        assert_eq!((link.position.line, link.position.column), (3, 21));
+        assert_eq!(link.context, "See the IAM note for roles.");
+        let image = &body.images[0];
+        assert_eq!(
+            (
+                image.alt.as_str(),
+                image.title.as_str(),
+                image.position.line
+            ),
+            ("shot one", "Caption", 5)
+        );
+        assert_eq!(body.summary, "Intro.");
+    }
+
+    #[test]
+    fn wikilinks_are_found_outside_code_only() {
+        let body = parse("Use [[EC2#Key Pair|key pairs]] and `[[not a link]]`.\n\n```\n[[nor this]]\n```\n\n![[shot.png]]\n");
+        assert_eq!(body.links.len(), 1);
+        assert_eq!(body.links[0].kind, LinkKind::Wiki);
+        assert_eq!(body.links[0].dest, "EC2#Key Pair");
+        assert_eq!(body.links[0].text, "key pairs");
+        assert_eq!(body.images[0].dest, "shot.png");
+        assert_eq!(body.images[0].kind, LinkKind::Wiki);
+        assert!(body.text.contains("[[nor this]]"));
+    }
+
+    #[test]
+    fn leading_h1_becomes_the_title_and_leaves_the_body() {
+        let body = parse_body("# My Title\n\nText.\n## Part\n", 0, None);
+        assert_eq!(body.leading_title.as_deref(), Some("My Title"));
+        assert_eq!(body.headings.len(), 1);
+        assert!(!body.events.iter().any(|e| matches!(
+            e,
+            Event::Start(Tag::Heading {
+                level: HeadingLevel::H1,
+                ..
+            })
+        )));
+        // A different front-matter title keeps the heading.
+        let kept = parse_body("# Other\n", 0, Some("Title"));
+        assert!(kept.leading_title.is_none());
+        assert_eq!(kept.headings.len(), 1);
+    }
+
+    #[test]
+    fn positions_count_from_the_start_of_the_file() {
+        let file = "---\ntitle: x\n---\n\n[a](b.md)\n";
+        let body = parse_body(file, 17, Some("x"));
+        assert_eq!(body.links[0].position.line, 5);
+    }
+}

@@ -1,0 +1,204 @@
+//! Parse stage: reads each note once (in parallel) into a typed [`Note`] that linking, rendering and
+//! search all read. Reading problems (bad UTF-8, bad front matter) become diagnostics with file and line.
+
+pub mod frontmatter;
+pub mod markdown;
+
+use rayon::prelude::*;
+
+use crate::diag::{Diagnostic, Diagnostics, Kind, Position};
+use crate::scan::SourceFile;
+use frontmatter::FrontMatter;
+use markdown::Body;
+
+/// One parsed note.
+#[derive(Debug, Clone)]
+pub struct Note {
+    pub source: SourceFile,
+    pub front: FrontMatter,
+    /// From front matter, else the leading `# heading`, else the first heading, else the file name.
+    pub title: String,
+    pub body: Body,
+}
+
+impl Note {
+    /// The description for lists: front matter, else the first sentence.
+    pub fn description(&self) -> &str {
+        self.front
+            .description
+            .as_deref()
+            .unwrap_or(&self.body.summary)
+    }
+
+    /// The date shown as "updated": `updated`, else `date`.
+    pub fn updated(&self) -> &str {
+        self.front
+            .updated
+            .as_deref()
+            .or(self.front.date.as_deref())
+            .unwrap_or("")
+    }
+}
+
+/// Reads and parses every note in parallel. Drafts are kept (the link graph hides them unless asked
+/// for), so links to them are not reported as broken.
+pub fn parse_all(sources: &[SourceFile], progress: &(dyn Fn() + Sync)) -> (Vec<Note>, Diagnostics) {
+    let results: Vec<_> = sources
+        .par_iter()
+        .map(|source| {
+            let result = read_and_parse(source);
+            progress();
+            result
+        })
+        .collect();
+    let mut notes = Vec::with_capacity(results.len());
+    let mut diagnostics = Diagnostics::default();
+    for (note, diags) in results {
+        diagnostics.extend(diags);
+        notes.extend(note);
+    }
+    (notes, diagnostics)
+}
+
+/// The thin I/O wrapper around [`parse_note`].
+pub fn read_and_parse(source: &SourceFile) -> (Option<Note>, Vec<Diagnostic>) {
+    let bytes = match std::fs::read(&source.path) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            let diag =
+                Diagnostic::error(Kind::Io, &source.display, format!("cannot read note: {e}"));
+            return (None, vec![diag]);
+        }
+    };
+    let mut diagnostics = Vec::new();
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let valid = e.utf8_error().valid_up_to();
+            let bytes = e.into_bytes();
+            let line = bytes[..valid].iter().filter(|&&b| b == b'\n').count() + 1;
+            diagnostics.push(
+                Diagnostic::warning(
+                    Kind::Encoding,
+                    &source.display,
+                    "the file is not valid UTF-8; invalid bytes were replaced with �",
+                )
+                .at(Position { line, column: 0 })
+                .with_hint("save the note as UTF-8"),
+            );
+            String::from_utf8_lossy(&bytes).into_owned()
+        }
+    };
+    let (note, more) = parse_note(source.clone(), &text);
+    diagnostics.extend(more);
+    (note, diagnostics)
+}
+
+/// Parses a note from its text; `None` when the front matter is unusable.
+pub fn parse_note(source: SourceFile, text: &str) -> (Option<Note>, Vec<Diagnostic>) {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let split = frontmatter::split(text);
+    let mut diagnostics = Vec::new();
+    let mut fatal = false;
+    for issue in &split.issues {
+        fatal |= issue.fatal;
+        let make = if issue.fatal {
+            Diagnostic::error
+        } else {
+            Diagnostic::warning
+        };
+        let mut diag = make(
+            Kind::FrontMatter,
+            source.display.clone(),
+            issue.message.clone(),
+        )
+        .at(Position {
+            line: issue.line,
+            column: 0,
+        });
+        diag.hint = issue.hint.clone();
+        diagnostics.push(diag);
+    }
+    if fatal {
+        return (None, diagnostics);
+    }
+    let front = split.front;
+    let body = markdown::parse_body(text, split.body_offset, front.title.as_deref());
+    let title = front
+        .title
+        .clone()
+        .filter(|t| !t.is_empty())
+        .or_else(|| body.leading_title.clone())
+        .or_else(|| body.headings.first().map(|h| h.title.clone()))
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| title_from_file_name(&source));
+    (
+        Some(Note {
+            source,
+            front,
+            title,
+            body,
+        }),
+        diagnostics,
+    )
+}
+
+fn title_from_file_name(source: &SourceFile) -> String {
+    let stem = source
+        .rel
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let words = stem.replace(['-', '_'], " ");
+    let mut chars = words.trim().chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => "Untitled".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn source(rel: &str) -> SourceFile {
+        SourceFile {
+            path: PathBuf::from("/site/notes").join(rel),
+            rel: rel.into(),
+            display: PathBuf::from("notes").join(rel),
+        }
+    }
+
+    #[test]
+    fn title_falls_back_from_front_matter_to_heading_to_file_name() {
+        let (note, _) = parse_note(source("a.md"), "---\ntitle: Front\n---\n# Heading\n");
+        assert_eq!(note.unwrap().title, "Front");
+        let (note, _) = parse_note(source("a.md"), "## AWS API\ntext");
+        assert_eq!(note.unwrap().title, "AWS API");
+        let (note, _) = parse_note(source("key-pairs_and more.md"), "");
+        assert_eq!(note.unwrap().title, "Key pairs and more");
+    }
+
+    #[test]
+    fn bom_and_crlf_are_accepted() {
+        let (note, diags) = parse_note(
+            source("a.md"),
+            "\u{feff}---\r\ntitle: CRLF\r\ntopics: [aws]\r\n---\r\n## Part\r\ntext\r\n",
+        );
+        assert!(diags.is_empty(), "{diags:?}");
+        let note = note.unwrap();
+        assert_eq!(note.title, "CRLF");
+        assert_eq!(note.front.topics, ["aws"]);
+        assert_eq!(note.body.headings[0].id, "part");
+        assert_eq!(note.body.headings[0].position.line, 5);
+    }
+
+    #[test]
+    fn broken_front_matter_is_an_error_and_drops_the_note() {
+        let (note, diags) = parse_note(source("bad.md"), "+++\ntitle = \n+++\n");
+        assert!(note.is_none());
+        assert_eq!(diags[0].severity, crate::diag::Severity::Error);
+        assert_eq!(diags[0].location(), "notes/bad.md:2");
+    }
+}

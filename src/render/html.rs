@@ -1,0 +1,250 @@
+//! Note body to HTML: replays the events parse kept, swapping in resolved link targets, image markup
+//! (with dimensions or a placeholder), heading ids with self-links and highlighted code blocks.
+
+use pulldown_cmark::{CodeBlockKind, CowStr, Event, Tag, TagEnd};
+
+use crate::graph::{ImageTarget, LinkTarget, NoteId, Site};
+use crate::highlight::{escape, Highlighter};
+use crate::images::Assets;
+use crate::parse::markdown::ImageRef;
+use crate::urls::encode_fragment;
+
+/// What rendering one note body needs.
+pub struct BodyRenderer<'a> {
+    pub site: &'a Site,
+    pub assets: &'a Assets,
+    pub highlighter: &'a Highlighter,
+}
+
+/// Per-note state while replaying events.
+struct Replay<'a> {
+    r: &'a BodyRenderer<'a>,
+    id: NoteId,
+    root: &'a str,
+    out: Vec<Event<'a>>,
+    link_index: usize,
+    image_index: usize,
+    heading_index: usize,
+    closers: Vec<&'static str>,
+}
+
+impl BodyRenderer<'_> {
+    /// The HTML of note `id` as seen from a page whose root prefix is `root`.
+    pub fn render(&self, id: NoteId, root: &str) -> String {
+        let events = &self.site.notes[id].body.events;
+        let mut replay = Replay {
+            r: self,
+            id,
+            root,
+            out: Vec::with_capacity(events.len()),
+            link_index: 0,
+            image_index: 0,
+            heading_index: 0,
+            closers: Vec::new(),
+        };
+        let mut iter = events.iter();
+        while let Some(event) = iter.next() {
+            replay.event(event, &mut iter);
+        }
+        let mut html = String::with_capacity(events.len() * 16);
+        pulldown_cmark::html::push_html(&mut html, replay.out.into_iter());
+        html
+    }
+}
+
+impl<'a> Replay<'a> {
+    fn event(
+        &mut self,
+        event: &'a Event<'static>,
+        rest: &mut std::slice::Iter<'a, Event<'static>>,
+    ) {
+        match event {
+            Event::Start(Tag::Heading { level, classes, .. }) => {
+                let id = self.heading_id();
+                let class = if classes.is_empty() {
+                    String::new()
+                } else {
+                    format!(" class=\"{}\"", escape(&classes.join(" ")))
+                };
+                self.html(format!("<{level} id=\"{}\"{class}>", escape(&id)));
+            }
+            Event::End(TagEnd::Heading(level)) => {
+                let id = self.r.site.notes[self.id]
+                    .body
+                    .headings
+                    .get(self.heading_index - 1)
+                    .map_or("", |h| h.id.as_str());
+                let href = encode_fragment(id);
+                self.html(format!(" <a class=\"heading-anchor\" href=\"#{href}\" aria-label=\"Link to this section\">#</a></{level}>\n"));
+            }
+            Event::Start(Tag::Link {
+                dest_url, title, ..
+            }) => self.open_link(dest_url, title),
+            Event::End(TagEnd::Link) => {
+                let closer = self.closers.pop().unwrap_or("</a>");
+                self.html(closer.to_string());
+            }
+            Event::Start(Tag::Image { .. }) => {
+                skip_to_end(rest, |e| matches!(e, Event::End(TagEnd::Image)));
+                let html = self.image();
+                self.html(html);
+            }
+            Event::Start(Tag::CodeBlock(kind)) => {
+                let info = match kind {
+                    CodeBlockKind::Fenced(info) => info.as_ref(),
+                    CodeBlockKind::Indented => "",
+                };
+                let mut code = String::new();
+                for e in rest.by_ref() {
+                    match e {
+                        Event::Text(t) => code.push_str(t),
+                        Event::End(TagEnd::CodeBlock) => break,
+                        _ => {}
+                    }
+                }
+                let html = self.r.highlighter.code_block(&code, info);
+                self.html(html);
+            }
+            other => self.out.push(other.clone()),
+        }
+    }
+
+    fn html(&mut self, html: String) {
+        self.out.push(Event::Html(CowStr::from(html)));
+    }
+
+    fn heading_id(&mut self) -> String {
+        let headings = &self.r.site.notes[self.id].body.headings;
+        let id = headings
+            .get(self.heading_index)
+            .map_or_else(String::new, |h| h.id.clone());
+        self.heading_index += 1;
+        id
+    }
+
+    fn open_link(&mut self, dest: &str, title: &str) {
+        let target = self.r.site.graph.links[self.id]
+            .get(self.link_index)
+            .cloned()
+            .unwrap_or(LinkTarget::Broken);
+        self.link_index += 1;
+        let title_attr = if title.is_empty() {
+            String::new()
+        } else {
+            format!(" title=\"{}\"", escape(title))
+        };
+        let (open, closer) = match target {
+            LinkTarget::Hidden => ("<span class=\"private-link\">".to_string(), "</span>"),
+            LinkTarget::Broken => (
+                format!(
+                    "<a class=\"broken-link\" title=\"Broken link: {}\">",
+                    escape(dest)
+                ),
+                "</a>",
+            ),
+            target => (
+                format!(
+                    "<a href=\"{}\"{title_attr}>",
+                    escape(&self.href(&target, dest))
+                ),
+                "</a>",
+            ),
+        };
+        self.closers.push(closer);
+        self.html(open);
+    }
+
+    fn href(&self, target: &LinkTarget, dest: &str) -> String {
+        let site = self.r.site;
+        let with_fragment = |url: String, fragment: &Option<String>| match fragment {
+            Some(f) => format!("{url}#{}", encode_fragment(f)),
+            None => url,
+        };
+        match target {
+            LinkTarget::Note { note, fragment } => {
+                with_fragment(format!("{}{}", self.root, site.pages[*note].url), fragment)
+            }
+            LinkTarget::Fragment(id) => format!("#{}", encode_fragment(id)),
+            LinkTarget::File { path, fragment } => match self.r.assets.get(path) {
+                Some(Ok(asset)) => with_fragment(format!("{}{}", self.root, asset.out), fragment),
+                _ => dest.to_string(),
+            },
+            LinkTarget::External(url) => url.clone(),
+            LinkTarget::Hidden | LinkTarget::Broken => String::new(),
+        }
+    }
+
+    fn image(&mut self) -> String {
+        let note = &self.r.site.notes[self.id];
+        let index = self.image_index;
+        self.image_index += 1;
+        let Some(image) = note.body.images.get(index) else {
+            return String::new();
+        };
+        let target = self.r.site.graph.images[self.id].get(index);
+        let inside_link = !self.closers.is_empty();
+        match target {
+            Some(ImageTarget::External(url)) => img_tag(url, image, None),
+            Some(ImageTarget::Local(path)) => match self.r.assets.get(path) {
+                Some(Ok(asset)) => {
+                    let src = format!("{}{}", self.root, crate::urls::encode_path(&asset.out));
+                    let img = img_tag(&src, image, asset.width.zip(asset.height));
+                    if inside_link {
+                        img
+                    } else {
+                        format!(
+                            "<a class=\"image-link\" href=\"{}\">{img}</a>",
+                            escape(&src)
+                        )
+                    }
+                }
+                _ => placeholder(image, "Screenshot unreadable"),
+            },
+            _ => placeholder(image, "Screenshot not found"),
+        }
+    }
+}
+
+fn img_tag(src: &str, image: &ImageRef, size: Option<(u32, u32)>) -> String {
+    let size = size.map_or(String::new(), |(w, h)| {
+        format!(" width=\"{w}\" height=\"{h}\"")
+    });
+    let title = if image.title.is_empty() {
+        String::new()
+    } else {
+        format!(" title=\"{}\"", escape(&image.title))
+    };
+    format!(
+        "<img src=\"{}\" alt=\"{}\"{size}{title} loading=\"lazy\" decoding=\"async\">",
+        escape(src),
+        escape(&image.alt)
+    )
+}
+
+/// A visible, labelled stand-in for a screenshot that is missing or unreadable.
+fn placeholder(image: &ImageRef, label: &str) -> String {
+    let file = image.dest.rsplit('/').next().unwrap_or(&image.dest);
+    let file = crate::graph::resolve::percent_decode(file);
+    let alt = image.alt.trim();
+    let alt_html = if alt.is_empty() || alt == file {
+        String::new()
+    } else {
+        format!("<span class=\"missing-image-alt\">{}</span>", escape(alt))
+    };
+    format!(
+        "<span class=\"missing-image\" role=\"img\" aria-label=\"{label}: {}\"><span class=\"missing-image-label\">{label}</span><code>{}</code>{alt_html}</span>",
+        escape(if alt.is_empty() { &file } else { alt }),
+        escape(&file)
+    )
+}
+
+fn skip_to_end<'e>(
+    rest: &mut impl Iterator<Item = &'e Event<'static>>,
+    is_end: impl Fn(&Event<'static>) -> bool,
+) {
+    for event in rest.by_ref() {
+        if is_end(event) {
+            break;
+        }
+    }
+}

@@ -1,0 +1,364 @@
+//! Render stage: turns the site model into pages through Tera (templates compiled once, shared by the
+//! rayon workers), plus the theme assets, `404.html` and `sitemap.xml`, into an in-memory [`Output`].
+
+mod html;
+pub mod theme;
+mod views;
+
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use tera::{Context, Tera};
+
+use crate::config::Config;
+use crate::diag::{Diagnostic, Diagnostics, Kind};
+use crate::graph::{NoteId, Site, TopicId};
+use crate::highlight::Highlighter;
+use crate::images::Assets;
+use crate::output::Output;
+use crate::urls::root_prefix;
+use views::{BacklinkView, Common, NoteView, TocEntry, TopicRef, Views};
+
+/// Everything that is loaded once per build and reused for every page.
+pub struct Renderer {
+    tera: Tera,
+    highlighter: Highlighter,
+    theme: Vec<theme::ThemeFile>,
+    /// `assets.style` → `assets/style.<hash>.css`.
+    asset_urls: BTreeMap<String, String>,
+}
+
+impl Renderer {
+    /// Compiles the templates and prepares the theme; a broken template or theme name is an error.
+    pub fn new(config: &Config) -> Result<Renderer, Diagnostic> {
+        let sources = theme::template_sources(&config.root.join("templates"))?;
+        let mut tera = Tera::default();
+        tera.add_raw_templates(sources)
+            .map_err(|e| template_error(&e))?;
+        let highlight_css =
+            crate::highlight::theme_css(&config.highlight_light, &config.highlight_dark)
+                .map_err(|m| Diagnostic::error(Kind::Template, crate::config::CONFIG_FILE, m))?;
+        let theme = theme::theme_files(
+            &config.root.join("theme"),
+            vec![("highlight.css", highlight_css.into_bytes())],
+        )?;
+        let asset_urls = theme
+            .iter()
+            .map(|f| (f.key.clone(), f.out.clone()))
+            .collect();
+        Ok(Renderer {
+            tera,
+            highlighter: Highlighter::new(),
+            theme,
+            asset_urls,
+        })
+    }
+
+    /// Renders every page of `site` into `output`.
+    pub fn render(
+        &self,
+        site: &Site,
+        assets: &Assets,
+        config: &Config,
+        output: &mut Output,
+    ) -> Diagnostics {
+        let page = PageRenderer {
+            r: self,
+            site,
+            assets,
+            config,
+            views: Views { site },
+        };
+        let notes: Vec<NoteId> = site.visible().collect();
+        let rendered: Vec<_> = notes
+            .par_iter()
+            .map(|&id| (site.pages[id].file.clone(), page.note(id)))
+            .collect();
+        let mut diagnostics = Diagnostics::default();
+        let mut keep =
+            |file: String, result: Result<String, Diagnostic>, output: &mut Output| match result {
+                Ok(html) => output.add(file, html.into_bytes()),
+                Err(diag) => diagnostics.push(diag),
+            };
+        for (file, result) in rendered {
+            keep(file, result, output);
+        }
+        keep("index.html".into(), page.index(), output);
+        keep("topics/index.html".into(), page.topics_index(), output);
+        for (id, topic) in site.topics.list.iter().enumerate() {
+            keep(site.urls.topic_file(&topic.slug), page.topic(id), output);
+        }
+        keep("404.html".into(), page.not_found(), output);
+        for file in &self.theme {
+            output.add(file.out.clone(), file.bytes.clone());
+        }
+        for asset in assets.ok() {
+            output.copy(asset.out.clone(), asset.source.clone());
+        }
+        if let Some(base) = &config.base_url {
+            output.add("sitemap.xml".into(), sitemap(site, base).into_bytes());
+        }
+        diagnostics
+    }
+}
+
+struct PageRenderer<'a> {
+    r: &'a Renderer,
+    site: &'a Site,
+    assets: &'a Assets,
+    config: &'a Config,
+    views: Views<'a>,
+}
+
+impl<'a> PageRenderer<'a> {
+    fn common(
+        &self,
+        file: &str,
+        root: &'a str,
+        title: &'a str,
+        kind: &'static str,
+        nav: (Option<NoteId>, &[TopicId]),
+    ) -> Common<'a> {
+        Common {
+            site: &self.config.site,
+            root,
+            page_title: title,
+            page_kind: kind,
+            canonical: self
+                .config
+                .base_url
+                .as_ref()
+                .map(|b| format!("{b}/{}", file.trim_end_matches("index.html"))),
+            assets: &self.r.asset_urls,
+            nav: self.views.nav(nav.0, nav.1),
+        }
+    }
+
+    fn render(
+        &self,
+        template: &str,
+        common: Common<'_>,
+        page: impl Serialize,
+    ) -> Result<String, Diagnostic> {
+        #[derive(Serialize)]
+        struct Page<'c, P> {
+            #[serde(flatten)]
+            common: Common<'c>,
+            #[serde(flatten)]
+            page: P,
+        }
+        let context =
+            Context::from_serialize(Page { common, page }).map_err(|e| template_error(&e))?;
+        self.r
+            .tera
+            .render(template, &context)
+            .map_err(|e| template_error(&e))
+    }
+
+    fn note(&self, id: NoteId) -> Result<String, Diagnostic> {
+        let site = self.site;
+        let note = &site.notes[id];
+        let file = &site.pages[id].file;
+        let root = root_prefix(file);
+        let topics = &site.topics.of_note[id];
+        let body = html::BodyRenderer {
+            site,
+            assets: self.assets,
+            highlighter: &self.r.highlighter,
+        };
+        let (prev, next) = self.views.neighbours(id);
+        let view = NoteView {
+            title: &note.title,
+            description: note.front.description.as_deref().unwrap_or(""),
+            date: note.front.date.as_deref().unwrap_or(""),
+            updated: note.updated(),
+            topics: topics.iter().map(|&t| self.views.topic_link(t)).collect(),
+            content: body.render(id, &root),
+            toc: note
+                .body
+                .headings
+                .iter()
+                .map(|h| TocEntry {
+                    level: h.level,
+                    id: &h.id,
+                    title: &h.title,
+                })
+                .collect(),
+            source: note.source.display.to_string_lossy().replace('\\', "/"),
+            reading_minutes: note.body.word_count.div_ceil(200).max(1),
+            breadcrumbs: topics
+                .first()
+                .map(|&t| {
+                    site.topics
+                        .path(t)
+                        .into_iter()
+                        .map(|p| self.views.topic_link(p))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            prev,
+            next,
+            backlinks: site.graph.backlinks[id]
+                .iter()
+                .map(|b| BacklinkView {
+                    title: &site.notes[b.from].title,
+                    url: &site.pages[b.from].url,
+                    context: &b.context,
+                })
+                .collect(),
+            related: Vec::new(),
+        };
+        #[derive(Serialize)]
+        struct NotePage<'v> {
+            note: NoteView<'v>,
+        }
+        let common = self.common(file, &root, &note.title, "note", (Some(id), topics));
+        self.render("note.html", common, NotePage { note: view })
+    }
+
+    fn index(&self) -> Result<String, Diagnostic> {
+        let site = self.site;
+        let mut by_title: Vec<NoteId> = site.visible().collect();
+        by_title.sort_by_cached_key(|&id| (site.notes[id].title.to_lowercase(), id));
+        let mut recent: Vec<NoteId> = by_title
+            .iter()
+            .copied()
+            .filter(|&id| !site.notes[id].updated().is_empty())
+            .collect();
+        recent.sort_by(|&a, &b| site.notes[b].updated().cmp(site.notes[a].updated()));
+        recent.truncate(10);
+        #[derive(Serialize)]
+        struct IndexPage<'v> {
+            topics: Vec<TopicRef<'v>>,
+            recent: Vec<views::NoteRef<'v>>,
+            notes: Vec<views::NoteRef<'v>>,
+        }
+        let page = IndexPage {
+            topics: (0..site.topics.list.len())
+                .map(|t| self.views.topic_ref(t))
+                .collect(),
+            recent: recent
+                .into_iter()
+                .map(|id| self.views.note_ref(id))
+                .collect(),
+            notes: by_title
+                .into_iter()
+                .map(|id| self.views.note_ref(id))
+                .collect(),
+        };
+        self.render(
+            "index.html",
+            self.common(
+                "index.html",
+                "",
+                &self.config.site.title,
+                "index",
+                (None, &[]),
+            ),
+            page,
+        )
+    }
+
+    fn topics_index(&self) -> Result<String, Diagnostic> {
+        #[derive(Serialize)]
+        struct TopicsPage<'v> {
+            topics: Vec<TopicRef<'v>>,
+            topic_map: String,
+        }
+        let page = TopicsPage {
+            topics: (0..self.site.topics.list.len())
+                .map(|t| self.views.topic_ref(t))
+                .collect(),
+            topic_map: String::new(),
+        };
+        self.render(
+            "topics.html",
+            self.common("topics/index.html", "../", "Topics", "topics", (None, &[])),
+            page,
+        )
+    }
+
+    fn topic(&self, id: TopicId) -> Result<String, Diagnostic> {
+        let topic = &self.site.topics.list[id];
+        let file = self.site.urls.topic_file(&topic.slug);
+        let root = root_prefix(&file);
+        #[derive(Serialize)]
+        struct TopicView<'v> {
+            name: &'v str,
+            url: String,
+            notes: Vec<views::NoteRef<'v>>,
+            subtopics: Vec<TopicRef<'v>>,
+            cooccurring: Vec<TopicRef<'v>>,
+        }
+        #[derive(Serialize)]
+        struct TopicPage<'v> {
+            topic: TopicView<'v>,
+        }
+        let cooccurring = self.site.topics.cooccurring(id).into_iter().take(8);
+        let view = TopicView {
+            name: &topic.full_name,
+            url: self.site.urls.topic_url(&topic.slug),
+            notes: self
+                .site
+                .ordered(&topic.notes)
+                .into_iter()
+                .map(|n| self.views.note_ref(n))
+                .collect(),
+            subtopics: topic
+                .children
+                .iter()
+                .map(|&c| self.views.topic_ref(c))
+                .collect(),
+            cooccurring: cooccurring
+                .map(|(t, shared)| TopicRef {
+                    count: shared,
+                    ..self.views.topic_ref(t)
+                })
+                .collect(),
+        };
+        let common = self.common(&file, &root, &topic.full_name, "topic", (None, &[id]));
+        self.render("topic.html", common, TopicPage { topic: view })
+    }
+
+    fn not_found(&self) -> Result<String, Diagnostic> {
+        let mut common = self.common("404.html", "", "Page not found", "404", (None, &[]));
+        common.canonical = None;
+        self.render("404.html", common, ())
+    }
+}
+
+/// `sitemap.xml` with absolute URLs under `base_url`.
+fn sitemap(site: &Site, base: &str) -> String {
+    let mut urls = vec![String::new(), site.urls.topics_index_url()];
+    urls.extend(
+        site.topics
+            .list
+            .iter()
+            .map(|t| site.urls.topic_url(&t.slug)),
+    );
+    urls.extend(site.visible().map(|id| site.pages[id].url.clone()));
+    let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
+    for url in urls {
+        let url = url.trim_end_matches("index.html");
+        xml.push_str(&format!(
+            "  <url><loc>{}</loc></url>\n",
+            crate::highlight::escape(&format!("{base}/{url}"))
+        ));
+    }
+    xml.push_str("</urlset>\n");
+    xml
+}
+
+/// A Tera error with its whole cause chain (Tera puts the useful part in the sources).
+fn template_error(error: &tera::Error) -> Diagnostic {
+    let mut message = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    Diagnostic::error(Kind::Template, "templates", message).with_hint(
+        "fix the template named above (a site's templates/ folder overrides the built-in ones)",
+    )
+}

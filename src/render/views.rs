@@ -1,0 +1,218 @@
+//! Typed, borrowed view structs handed to Tera: the template contract documented in docs/templates.md.
+//! A misspelt field does not compile, and nothing is cloned that a reference can carry.
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+use crate::config::SiteMeta;
+use crate::graph::{NoteId, Site, TopicId};
+
+/// Above this many notes the sidebar lists only the current topics' notes, so a page's size does not
+/// grow with the site (every topic is still listed, linking to its topic page).
+pub const FULL_NAV_LIMIT: usize = 300;
+
+/// What every page gets.
+#[derive(Serialize)]
+pub struct Common<'a> {
+    pub site: &'a SiteMeta,
+    pub root: &'a str,
+    pub page_title: &'a str,
+    pub page_kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub canonical: Option<String>,
+    pub assets: &'a BTreeMap<String, String>,
+    pub nav: Vec<NavTopic<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct NavTopic<'a> {
+    pub name: &'a str,
+    pub url: String,
+    pub count: usize,
+    pub depth: usize,
+    pub current: bool,
+    pub notes: Vec<NavNote<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct NavNote<'a> {
+    pub title: &'a str,
+    pub url: &'a str,
+    pub current: bool,
+}
+
+#[derive(Serialize)]
+pub struct Link<'a> {
+    pub name: &'a str,
+    pub url: String,
+}
+
+#[derive(Serialize)]
+pub struct TopicRef<'a> {
+    pub name: &'a str,
+    pub url: String,
+    pub count: usize,
+    pub depth: usize,
+}
+
+/// A note in a list.
+#[derive(Serialize)]
+pub struct NoteRef<'a> {
+    pub title: &'a str,
+    pub url: &'a str,
+    pub updated: &'a str,
+    pub description: &'a str,
+    pub topics: Vec<Link<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct TitledLink<'a> {
+    pub title: &'a str,
+    pub url: &'a str,
+}
+
+#[derive(Serialize)]
+pub struct BacklinkView<'a> {
+    pub title: &'a str,
+    pub url: &'a str,
+    pub context: &'a str,
+}
+
+#[derive(Serialize)]
+pub struct RelatedView<'a> {
+    pub title: &'a str,
+    pub url: &'a str,
+    pub reason: &'a str,
+}
+
+#[derive(Serialize)]
+pub struct TocEntry<'a> {
+    pub level: u8,
+    pub id: &'a str,
+    pub title: &'a str,
+}
+
+/// The `note` of note.html.
+#[derive(Serialize)]
+pub struct NoteView<'a> {
+    pub title: &'a str,
+    pub description: &'a str,
+    pub date: &'a str,
+    pub updated: &'a str,
+    pub topics: Vec<Link<'a>>,
+    pub content: String,
+    pub toc: Vec<TocEntry<'a>>,
+    pub source: String,
+    pub reading_minutes: usize,
+    pub breadcrumbs: Vec<Link<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prev: Option<TitledLink<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<TitledLink<'a>>,
+    pub backlinks: Vec<BacklinkView<'a>>,
+    pub related: Vec<RelatedView<'a>>,
+}
+
+/// Builds view values out of the site model.
+pub struct Views<'a> {
+    pub site: &'a Site,
+}
+
+impl<'a> Views<'a> {
+    pub fn topic_link(&self, id: TopicId) -> Link<'a> {
+        let topic = &self.site.topics.list[id];
+        Link {
+            name: &topic.full_name,
+            url: self.site.urls.topic_url(&topic.slug),
+        }
+    }
+
+    pub fn topic_ref(&self, id: TopicId) -> TopicRef<'a> {
+        let topic = &self.site.topics.list[id];
+        TopicRef {
+            name: &topic.name,
+            url: self.site.urls.topic_url(&topic.slug),
+            count: topic.count,
+            depth: topic.depth,
+        }
+    }
+
+    pub fn note_ref(&self, id: NoteId) -> NoteRef<'a> {
+        let note = &self.site.notes[id];
+        NoteRef {
+            title: &note.title,
+            url: &self.site.pages[id].url,
+            updated: note.updated(),
+            description: note.description(),
+            topics: self.site.topics.of_note[id]
+                .iter()
+                .map(|&t| self.topic_link(t))
+                .collect(),
+        }
+    }
+
+    pub fn titled(&self, id: NoteId) -> TitledLink<'a> {
+        TitledLink {
+            title: &self.site.notes[id].title,
+            url: &self.site.pages[id].url,
+        }
+    }
+
+    /// The sidebar for a page showing `current_note` or `current_topics`.
+    pub fn nav(
+        &self,
+        current_note: Option<NoteId>,
+        current_topics: &[TopicId],
+    ) -> Vec<NavTopic<'a>> {
+        let site = self.site;
+        let full = site.visible().count() <= FULL_NAV_LIMIT;
+        let in_current = |t: TopicId| {
+            current_topics
+                .iter()
+                .any(|&c| site.topics.path(c).contains(&t))
+        };
+        site.topics
+            .list
+            .iter()
+            .enumerate()
+            .map(|(id, topic)| {
+                let current = in_current(id);
+                let notes = if full || current {
+                    site.ordered(&topic.notes)
+                } else {
+                    Vec::new()
+                };
+                let notes = notes
+                    .into_iter()
+                    .map(|n| NavNote {
+                        title: &site.notes[n].title,
+                        url: &site.pages[n].url,
+                        current: Some(n) == current_note,
+                    })
+                    .collect();
+                NavTopic {
+                    name: &topic.name,
+                    url: site.urls.topic_url(&topic.slug),
+                    count: topic.count,
+                    depth: topic.depth,
+                    current,
+                    notes,
+                }
+            })
+            .collect()
+    }
+
+    /// Previous and next note within the note's first topic.
+    pub fn neighbours(&self, id: NoteId) -> (Option<TitledLink<'a>>, Option<TitledLink<'a>>) {
+        let Some(&topic) = self.site.topics.of_note[id].first() else {
+            return (None, None);
+        };
+        let order = self.site.ordered(&self.site.topics.list[topic].notes);
+        let Some(pos) = order.iter().position(|&n| n == id) else {
+            return (None, None);
+        };
+        let prev = pos.checked_sub(1).map(|p| self.titled(order[p]));
+        let next = order.get(pos + 1).map(|&n| self.titled(n));
+        (prev, next)
+    }
+}
