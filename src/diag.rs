@@ -30,8 +30,6 @@ pub enum Kind {
     MissingImage,
     CorruptImage,
     UnsafePath,
-    NoTopics,
-    DuplicateSlug,
     Template,
 }
 
@@ -156,10 +154,6 @@ impl Diagnostics {
 
     pub fn extend(&mut self, other: impl IntoIterator<Item = Diagnostic>) {
         self.items.extend(other);
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
     }
 
     pub fn has_errors(&self) -> bool {

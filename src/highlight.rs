@@ -78,7 +78,10 @@ pub fn theme_css(light: &str, dark: &str) -> Result<String, String> {
         css_for_theme_with_class_style(get(dark)?, CLASS_STYLE).map_err(|e| e.to_string())?;
     let forced = scope_rules(&dark_css, "html[data-theme=\"dark\"] ");
     let auto = scope_rules(&dark_css, "html:not([data-theme=\"light\"]) ");
-    Ok(format!("/* light: {light} */\n{light_css}\n/* dark: {dark} */\n{forced}\n@media (prefers-color-scheme: dark) {{\n{auto}}}\n"))
+    // Dark rules apply on screen only: a page printed in dark mode still prints light.
+    Ok(format!(
+        "/* light: {light} */\n{light_css}\n/* dark: {dark} */\n@media screen {{\n{forced}}}\n@media screen and (prefers-color-scheme: dark) {{\n{auto}}}\n"
+    ))
 }
 
 /// Prefixes every selector of a flat stylesheet (syntect's output has no nesting).
@@ -150,7 +153,7 @@ mod tests {
     fn theme_css_scopes_dark_rules_and_rejects_unknown_themes() {
         let css = theme_css("InspiredGitHub", "base16-ocean.dark").unwrap();
         assert!(css.contains("html[data-theme=\"dark\"] .hl-"));
-        assert!(css.contains("@media (prefers-color-scheme: dark)"));
+        assert!(css.contains("@media screen and (prefers-color-scheme: dark)"));
         let err = theme_css("Nope", "base16-ocean.dark").unwrap_err();
         assert!(err.contains("InspiredGitHub"), "{err}");
     }

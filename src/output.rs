@@ -34,14 +34,6 @@ impl Output {
     pub fn copy(&mut self, path: String, source: PathBuf) {
         self.files.insert(path, Content::Copy(source));
     }
-
-    pub fn len(&self) -> usize {
-        self.files.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.files.is_empty()
-    }
 }
 
 /// How a write went.

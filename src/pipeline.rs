@@ -42,10 +42,6 @@ impl Timings {
         self.0.push((stage, start.elapsed()));
         value
     }
-
-    pub fn total(&self) -> Duration {
-        self.0.iter().map(|(_, d)| *d).sum()
-    }
 }
 
 impl fmt::Display for Timings {

@@ -57,14 +57,6 @@ impl Urls {
         }
     }
 
-    pub fn home_url(self) -> String {
-        if self.pretty {
-            "./".into()
-        } else {
-            "index.html".into()
-        }
-    }
-
     fn page_file(self, stem: &str) -> String {
         if self.pretty {
             format!("{stem}/index.html")

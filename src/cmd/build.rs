@@ -74,7 +74,7 @@ pub fn run(args: &BuildArgs) -> Result<Outcome, Failure> {
             "Built {notes} notes into {}/ in {}: {} files ({} changed), {images} images, {missing} missing screenshots, {warnings} warnings ({})",
             out.display(),
             millis(started.elapsed()),
-            built.output.len(),
+            built.output.files.len(),
             stats.written,
             built.timings
         );

@@ -18,13 +18,15 @@ struct Report<'a> {
     warnings: usize,
     diagnostics: &'a [Diagnostic],
     notes_without_topics: Vec<String>,
+    /// Images under img_dir that no note references.
+    unused_images: Vec<String>,
 }
 
 pub fn run(args: &CheckArgs) -> Result<Outcome, Failure> {
     let config = Config::load(&args.root.root)?;
     let renderer = Renderer::new(&config).map_err(|d| Failure::Usage(d.to_string()))?;
     let progress = indicatif::ProgressBar::hidden();
-    let built = pipeline::build(
+    let mut built = pipeline::build(
         &config,
         &renderer,
         BuildOptions {
@@ -36,7 +38,7 @@ pub fn run(args: &CheckArgs) -> Result<Outcome, Failure> {
         built.diagnostics.count(Severity::Error),
         built.diagnostics.count(Severity::Warning),
     );
-    let diagnostics = built.diagnostics.into_sorted();
+    let diagnostics = std::mem::take(&mut built.diagnostics).into_sorted();
     let without_topics: Vec<String> = built
         .site
         .topics
@@ -50,6 +52,7 @@ pub fn run(args: &CheckArgs) -> Result<Outcome, Failure> {
                 .replace('\\', "/")
         })
         .collect();
+    let unused_images = unused_images(&built, &config);
     let ok = diagnostics.is_empty();
     if args.json {
         let report = Report {
@@ -59,6 +62,7 @@ pub fn run(args: &CheckArgs) -> Result<Outcome, Failure> {
             warnings,
             diagnostics: &diagnostics,
             notes_without_topics: without_topics,
+            unused_images,
         };
         println!(
             "{}",
@@ -81,4 +85,21 @@ pub fn run(args: &CheckArgs) -> Result<Outcome, Failure> {
     } else {
         Outcome::ContentErrors
     })
+}
+
+/// Image files under img_dir that no published note references, relative to the site root.
+fn unused_images(built: &pipeline::Built, config: &Config) -> Vec<String> {
+    let used: std::collections::HashSet<std::path::PathBuf> =
+        built.site.local_files().into_iter().collect();
+    built
+        .sources
+        .images
+        .iter()
+        .filter(|path| !path.canonicalize().is_ok_and(|c| used.contains(&c)))
+        .map(|path| {
+            crate::diag::display_path(&config.root, path)
+                .to_string_lossy()
+                .replace('\\', "/")
+        })
+        .collect()
 }

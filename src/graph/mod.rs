@@ -2,6 +2,7 @@
 //! topics, backlinks and navigation order. A plain data structure, separate from rendering, so later
 //! stages (render, search, serve) read it and never re-resolve anything.
 
+pub mod related;
 pub mod resolve;
 pub mod topics;
 
@@ -43,6 +44,7 @@ pub struct LinkGraph {
     pub links: Vec<Vec<LinkTarget>>,
     pub images: Vec<Vec<ImageTarget>>,
     pub backlinks: Vec<Vec<Backlink>>,
+    pub related: Vec<Vec<related::Related>>,
 }
 
 /// Everything known about the site before rendering.
@@ -132,6 +134,12 @@ pub fn build(notes: Vec<Note>, input: &GraphInput<'_>) -> (Site, Diagnostics) {
     }
     graph.backlinks = backlinks(&notes, &graph.links, &hidden);
     let topics = Topics::build(&notes, &hidden);
+    graph.related = related::related(&related::RelatedInput {
+        notes: &notes,
+        hidden: &hidden,
+        links: &graph.links,
+        topics: &topics,
+    });
     (
         Site {
             notes,

@@ -444,7 +444,9 @@ pub fn normalize(path: &Path) -> PathBuf {
         match component {
             Component::CurDir => {}
             Component::ParentDir => {
-                if !out.pop() {
+                // `..` above the start stays, so a path escaping its base is still seen as escaping.
+                let at_start = out.as_os_str().is_empty() || out.ends_with("..");
+                if at_start || !out.pop() {
                     out.push("..");
                 }
             }

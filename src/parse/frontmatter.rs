@@ -32,9 +32,8 @@ pub struct FrontMatterIssue {
 
 /// Result of splitting a file.
 #[derive(Debug)]
-pub struct Split<'a> {
+pub struct Split {
     pub front: FrontMatter,
-    pub body: &'a str,
     /// Byte offset of `body` in the file.
     pub body_offset: usize,
     pub issues: Vec<FrontMatterIssue>,
@@ -60,11 +59,10 @@ const KNOWN_KEYS: &[&str] = &[
 ];
 
 /// Splits `text` (BOM already removed) into front matter and body.
-pub fn split(text: &str) -> Split<'_> {
+pub fn split(text: &str) -> Split {
     let Some((format, header, header_start, body_offset)) = find_header(text) else {
         return Split {
             front: FrontMatter::default(),
-            body: text,
             body_offset: 0,
             issues: Vec::new(),
         };
@@ -89,7 +87,6 @@ pub fn split(text: &str) -> Split<'_> {
     };
     Split {
         front,
-        body: &text[body_offset..],
         body_offset,
         issues,
     }
@@ -328,18 +325,19 @@ mod tests {
         assert_eq!(split.front.topics, ["aws", "Security"]);
         assert_eq!(split.front.date.as_deref(), Some("2024-03-01"));
         assert_eq!(split.front.weight, Some(3));
-        assert_eq!(split.body, "# Body\n");
+        assert_eq!(&text[split.body_offset..], "# Body\n");
         assert_eq!(split.body_offset, text.len() - 7);
     }
 
     #[test]
     fn toml_front_matter_with_native_date_and_comma_topics() {
-        let split = split("+++\ntitle = \"S3\"\ntopics = \"aws, storage\"\nupdated = 2024-06-02\ndraft = true\n+++\nbody");
+        let text = "+++\ntitle = \"S3\"\ntopics = \"aws, storage\"\nupdated = 2024-06-02\ndraft = true\n+++\nbody";
+        let split = split(text);
         assert!(split.issues.is_empty(), "{:?}", split.issues);
         assert_eq!(split.front.topics, ["aws", "storage"]);
         assert_eq!(split.front.updated.as_deref(), Some("2024-06-02"));
         assert!(split.front.draft);
-        assert_eq!(split.body, "body");
+        assert_eq!(&text[split.body_offset..], "body");
     }
 
     #[test]
@@ -371,9 +369,9 @@ mod tests {
 
     #[test]
     fn text_without_front_matter_or_unclosed_fence_is_all_body() {
-        assert_eq!(split("# Title\ntext").body, "# Title\ntext");
+        assert_eq!(split("# Title\ntext").body_offset, 0);
         let unclosed = split("---\nnot front matter");
-        assert_eq!(unclosed.body, "---\nnot front matter");
+        assert_eq!(unclosed.body_offset, 0);
         assert!(unclosed.issues.is_empty());
         // A thematic break made of more dashes is not a fence.
         assert_eq!(split("-----\nx\n-----\n").body_offset, 0);

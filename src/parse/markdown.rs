@@ -1,7 +1,7 @@
 //! Markdown: one pass over pulldown-cmark's events that keeps the events for rendering and collects what
 //! the other stages read (headings with ids, links and images with positions, plain text, a summary).
 
-use pulldown_cmark::{CowStr, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd};
 use std::collections::HashSet;
 
 use crate::diag::{LineIndex, Position};
@@ -75,13 +75,38 @@ pub fn options() -> Options {
 pub fn parse_body(file_text: &str, body_offset: usize, title_hint: Option<&str>) -> Body {
     let body = &file_text[body_offset..];
     let lines = LineIndex::new(file_text);
-    let mut collector = Collector::default();
+    let mut collector = Collector {
+        ids: RESERVED_IDS.iter().map(|s| s.to_string()).collect(),
+        ..Collector::default()
+    };
     for (event, range) in Parser::new_ext(body, options()).into_offset_iter() {
         let position = lines.position(file_text, body_offset + range.start);
         collector.event(event.into_static(), position);
     }
     collector.finish(title_hint)
 }
+
+/// Ids the page templates use for their own parts; a heading named "Related" becomes `related-1`.
+const RESERVED_IDS: &[&str] = &[
+    "main",
+    "sidebar",
+    "nav-toggle",
+    "theme-toggle",
+    "search-input",
+    "search-results",
+    "backlinks",
+    "related",
+    "backlinks-title",
+    "related-title",
+    "toc-title",
+    "topics-title",
+    "recent-title",
+    "all-title",
+    "map-title",
+    "subtopics-title",
+    "notes-title",
+    "cooccurring-title",
+];
 
 #[derive(Default)]
 struct Collector {
@@ -347,11 +372,6 @@ pub fn truncate_chars(text: &str, max: usize) -> String {
     }
 }
 
-/// Used by the renderer to rebuild a static string from borrowed text.
-pub fn cow(text: String) -> CowStr<'static> {
-    CowStr::from(text)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -362,9 +382,13 @@ mod tests {
 
     #[test]
     fn headings_get_unique_github_ids_and_custom_ids_win() {
-        let body = parse("## Role vs Group\n\n## Setup\n\n## Setup\n\n## Mine {#custom}\n");
+        let body =
+            parse("## Role vs Group\n\n## Setup\n\n## Setup\n\n## Mine {#custom}\n\n## Related\n");
         let ids: Vec<_> = body.headings.iter().map(|h| h.id.as_str()).collect();
-        assert_eq!(ids, ["role-vs-group", "setup", "setup-1", "custom"]);
+        assert_eq!(
+            ids,
+            ["role-vs-group", "setup", "setup-1", "custom", "related-1"]
+        );
         assert_eq!(body.headings[0].position.line, 1);
         assert_eq!(body.headings[2].position.line, 5);
     }

@@ -3,6 +3,7 @@
 
 mod html;
 pub mod theme;
+mod topicmap;
 mod views;
 
 use rayon::prelude::*;
@@ -33,6 +34,9 @@ impl Renderer {
     pub fn new(config: &Config) -> Result<Renderer, Diagnostic> {
         let sources = theme::template_sources(&config.root.join("templates"))?;
         let mut tera = Tera::default();
+        // Tera escapes `/` too, which turns every relative URL into `..&#x2F;notes&#x2F;…`: valid, but
+        // bigger and unreadable. Escaping the five HTML-significant characters is enough.
+        tera.set_escape_fn(crate::highlight::escape);
         tera.add_raw_templates(sources)
             .map_err(|e| template_error(&e))?;
         let highlight_css =
@@ -168,6 +172,7 @@ impl<'a> PageRenderer<'a> {
         };
         let (prev, next) = self.views.neighbours(id);
         let view = NoteView {
+            slug: &site.pages[id].slug,
             title: &note.title,
             description: note.front.description.as_deref().unwrap_or(""),
             date: note.front.date.as_deref().unwrap_or(""),
@@ -206,7 +211,14 @@ impl<'a> PageRenderer<'a> {
                     context: &b.context,
                 })
                 .collect(),
-            related: Vec::new(),
+            related: site.graph.related[id]
+                .iter()
+                .map(|r| views::RelatedView {
+                    title: &site.notes[r.note].title,
+                    url: &site.pages[r.note].url,
+                    reason: &r.reason,
+                })
+                .collect(),
         };
         #[derive(Serialize)]
         struct NotePage<'v> {
@@ -269,7 +281,7 @@ impl<'a> PageRenderer<'a> {
             topics: (0..self.site.topics.list.len())
                 .map(|t| self.views.topic_ref(t))
                 .collect(),
-            topic_map: String::new(),
+            topic_map: topicmap::topic_map(self.site, "../"),
         };
         self.render(
             "topics.html",
@@ -285,7 +297,9 @@ impl<'a> PageRenderer<'a> {
         #[derive(Serialize)]
         struct TopicView<'v> {
             name: &'v str,
+            title: &'v str,
             url: String,
+            breadcrumbs: Vec<views::Link<'v>>,
             notes: Vec<views::NoteRef<'v>>,
             subtopics: Vec<TopicRef<'v>>,
             cooccurring: Vec<TopicRef<'v>>,
@@ -295,9 +309,16 @@ impl<'a> PageRenderer<'a> {
             topic: TopicView<'v>,
         }
         let cooccurring = self.site.topics.cooccurring(id).into_iter().take(8);
+        let mut ancestors = self.site.topics.path(id);
+        ancestors.pop();
         let view = TopicView {
             name: &topic.full_name,
+            title: &topic.name,
             url: self.site.urls.topic_url(&topic.slug),
+            breadcrumbs: ancestors
+                .into_iter()
+                .map(|t| self.views.topic_link(t))
+                .collect(),
             notes: self
                 .site
                 .ordered(&topic.notes)
@@ -320,8 +341,16 @@ impl<'a> PageRenderer<'a> {
         self.render("topic.html", common, TopicPage { topic: view })
     }
 
+    /// S3 serves the error document at whatever path was asked for, so relative links cannot work
+    /// there: with `base_url` the page links absolutely, without it relative to the site root.
     fn not_found(&self) -> Result<String, Diagnostic> {
-        let mut common = self.common("404.html", "", "Page not found", "404", (None, &[]));
+        let root = self
+            .config
+            .base_url
+            .as_ref()
+            .map(|b| format!("{b}/"))
+            .unwrap_or_default();
+        let mut common = self.common("404.html", &root, "Page not found", "404", (None, &[]));
         common.canonical = None;
         self.render("404.html", common, ())
     }

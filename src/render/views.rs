@@ -95,6 +95,7 @@ pub struct TocEntry<'a> {
 /// The `note` of note.html.
 #[derive(Serialize)]
 pub struct NoteView<'a> {
+    pub slug: &'a str,
     pub title: &'a str,
     pub description: &'a str,
     pub date: &'a str,
