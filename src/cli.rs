@@ -21,6 +21,8 @@ pub enum Command {
     Init(InitArgs),
     /// Create a new note with front matter
     New(NewArgs),
+    /// Build, serve on localhost and reload the browser on every save
+    Serve(ServeArgs),
 }
 
 /// Flags every command that reads a site shares.
@@ -59,6 +61,27 @@ pub struct CheckArgs {
     /// Include notes marked `draft: true`
     #[arg(long)]
     pub drafts: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub root: RootArgs,
+    /// Address to listen on; anything but loopback makes the notes reachable from the network
+    #[arg(long, value_name = "IP", default_value = "127.0.0.1")]
+    pub bind: std::net::IpAddr,
+    /// Port to listen on [default: 1111, or the next free one]
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Open the site in the default browser
+    #[arg(long)]
+    pub open: bool,
+    /// Include notes marked `draft: true`
+    #[arg(long)]
+    pub drafts: bool,
+    /// Poll for changes instead of using native file events (network file systems, WSL)
+    #[arg(long)]
+    pub poll: bool,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -37,8 +37,13 @@ impl Assets {
     }
 }
 
-/// Loads every local file of `site` and reports corrupt images where they are referenced.
-pub fn load(site: &Site) -> (Assets, Diagnostics) {
+/// Loads every local file of `site` (reusing `previous` entries for files `is_unchanged` accepts) and
+/// reports corrupt images where they are referenced.
+pub fn load(
+    site: &Site,
+    mut previous: Assets,
+    is_unchanged: &(dyn Fn(&Path) -> bool + Sync),
+) -> (Assets, Diagnostics) {
     let images: std::collections::HashSet<&PathBuf> = site
         .visible()
         .flat_map(|id| site.graph.images[id].iter())
@@ -47,10 +52,24 @@ pub fn load(site: &Site) -> (Assets, Diagnostics) {
             _ => None,
         })
         .collect();
-    let files = site.local_files();
+    let files: Vec<(PathBuf, Option<Result<Asset, String>>)> = site
+        .local_files()
+        .into_iter()
+        .map(|path| {
+            let reused = if is_unchanged(&path) {
+                previous.by_source.remove(&path)
+            } else {
+                None
+            };
+            (path, reused)
+        })
+        .collect();
     let loaded: Vec<_> = files
-        .par_iter()
-        .map(|path| (path.clone(), load_one(path, images.contains(path))))
+        .into_par_iter()
+        .map(|(path, reused)| {
+            let asset = reused.unwrap_or_else(|| load_one(&path, images.contains(&path)));
+            (path, asset)
+        })
         .collect();
     let assets = Assets {
         by_source: loaded.into_iter().collect(),

@@ -13,6 +13,7 @@ mod parse;
 mod pipeline;
 mod render;
 mod scan;
+mod serve;
 mod urls;
 
 use clap::Parser;
@@ -25,6 +26,7 @@ fn main() -> ExitCode {
         cli::Command::Check(args) => cmd::check::run(&args),
         cli::Command::Init(args) => cmd::init::run(&args),
         cli::Command::New(args) => cmd::new::run(&args),
+        cli::Command::Serve(args) => cmd::serve::run(&args),
     };
     match result {
         Ok(outcome) => outcome.exit_code(),

@@ -109,10 +109,11 @@ pub fn write(output: &Output, out_dir: &Path) -> io::Result<WriteStats> {
 
 fn write_tree(output: &Output, staging: &Path, previous: &Path) -> io::Result<WriteStats> {
     std::fs::create_dir_all(staging).map_err(|e| with_path(e, staging))?;
-    std::fs::write(
-        staging.join(MARKER),
-        "This folder is written by notesite and replaced on every build.\n",
-    )?;
+    // Through `write_file` like any page, so the marker too keeps its mtime (mtime-based syncs skip it).
+    let marker = Content::Bytes(
+        b"This folder is written by notesite and replaced on every build.\n".to_vec(),
+    );
+    write_file(&staging.join(MARKER), &previous.join(MARKER), &marker)?;
     let results: Vec<io::Result<bool>> = output
         .files
         .par_iter()

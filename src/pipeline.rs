@@ -3,15 +3,17 @@
 //! write and print.
 
 use indicatif::ProgressBar;
+use std::collections::HashMap;
 use std::fmt;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::config::Config;
-use crate::diag::Diagnostics;
+use crate::diag::{Diagnostic, Diagnostics};
 use crate::graph::{self, GraphInput, Site};
 use crate::images::{self, Assets};
 use crate::output::Output;
-use crate::parse;
+use crate::parse::{self, Parsed};
 use crate::render::Renderer;
 use crate::scan::{self, SourceSet};
 
@@ -29,6 +31,8 @@ pub struct Built {
     pub output: Output,
     pub diagnostics: Diagnostics,
     pub timings: Timings,
+    /// Each note's parse diagnostics, by absolute path (kept for reuse by the next rebuild).
+    pub parse_diagnostics: HashMap<PathBuf, Vec<Diagnostic>>,
 }
 
 /// Wall time per stage, in order.
@@ -64,12 +68,67 @@ pub fn millis(d: Duration) -> String {
     }
 }
 
-/// Runs every stage; `progress` advances once per note parsed.
+/// Results of an earlier build that a rebuild may reuse (`serve` keeps them between saves).
+#[derive(Default)]
+pub struct Previous {
+    pub parsed: HashMap<PathBuf, Parsed>,
+    pub assets: Assets,
+}
+
+impl Built {
+    /// Gives the parsed notes and loaded images back for the next rebuild.
+    pub fn into_previous(self) -> Previous {
+        let mut parsed: HashMap<PathBuf, Parsed> = self
+            .parse_diagnostics
+            .into_iter()
+            .map(|(path, diagnostics)| {
+                (
+                    path,
+                    Parsed {
+                        note: None,
+                        diagnostics,
+                    },
+                )
+            })
+            .collect();
+        for note in self.site.notes {
+            if let Some(entry) = parsed.get_mut(&note.source.path) {
+                entry.note = Some(note);
+            }
+        }
+        Previous {
+            parsed,
+            assets: self.assets,
+        }
+    }
+}
+
+/// A full build: every stage, nothing reused; `progress` advances once per note parsed.
 pub fn build(
     config: &Config,
     renderer: &Renderer,
     options: BuildOptions,
     progress: &ProgressBar,
+) -> Built {
+    rebuild(
+        config,
+        renderer,
+        options,
+        progress,
+        Previous::default(),
+        &|_| false,
+    )
+}
+
+/// A build that reuses `previous` results for every source file `is_unchanged` accepts. With the
+/// same inputs it produces exactly what [`build`] produces.
+pub fn rebuild(
+    config: &Config,
+    renderer: &Renderer,
+    options: BuildOptions,
+    progress: &ProgressBar,
+    previous: Previous,
+    is_unchanged: &(dyn Fn(&Path) -> bool + Sync),
 ) -> Built {
     let mut timings = Timings::default();
     let mut diagnostics = Diagnostics::default();
@@ -77,8 +136,16 @@ pub fn build(
     diagnostics.extend(diags);
     progress.set_length(sources.notes.len() as u64);
     let tick = || progress.inc(1);
-    let (notes, diags) = timings.measure("parse", || parse::parse_all(&sources.notes, &tick));
-    diagnostics.extend(diags);
+    let parsed = timings.measure("parse", || {
+        parse::parse_all(&sources.notes, previous.parsed, is_unchanged, &tick)
+    });
+    let mut notes = Vec::with_capacity(parsed.len());
+    let mut parse_diagnostics = HashMap::with_capacity(parsed.len());
+    for (source, result) in sources.notes.iter().zip(parsed) {
+        diagnostics.extend(result.diagnostics.iter().cloned());
+        parse_diagnostics.insert(source.path.clone(), result.diagnostics);
+        notes.extend(result.note);
+    }
     let input = GraphInput {
         config,
         images: &sources.images,
@@ -86,7 +153,9 @@ pub fn build(
     };
     let (site, diags) = timings.measure("link", || graph::build(notes, &input));
     diagnostics.extend(diags);
-    let (assets, diags) = timings.measure("images", || images::load(&site));
+    let (assets, diags) = timings.measure("images", || {
+        images::load(&site, previous.assets, is_unchanged)
+    });
     diagnostics.extend(diags);
     let mut output = Output::default();
     let diags = timings.measure("render", || {
@@ -100,5 +169,6 @@ pub fn build(
         output,
         diagnostics,
         timings,
+        parse_diagnostics,
     }
 }

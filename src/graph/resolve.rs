@@ -388,7 +388,10 @@ fn note_target(from: NoteId, to: NoteId, fragment: Option<String>) -> LinkTarget
 fn with_suggestion(diag: Diagnostic, suggestion: Option<String>) -> Diagnostic {
     match suggestion {
         Some(s) => diag.with_hint(s),
-        None => diag,
+        // No likely typo to point at: still say how a working link is written.
+        None => diag.with_hint(
+            "link a note by its path from this note (`other.md`) or its title (`[[Other note]]`)",
+        ),
     }
 }
 

@@ -5,8 +5,10 @@ pub mod frontmatter;
 pub mod markdown;
 
 use rayon::prelude::*;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
-use crate::diag::{Diagnostic, Diagnostics, Kind, Position};
+use crate::diag::{Diagnostic, Kind, Position};
 use crate::scan::SourceFile;
 use frontmatter::FrontMatter;
 use markdown::Body;
@@ -40,24 +42,52 @@ impl Note {
     }
 }
 
-/// Reads and parses every note in parallel. Drafts are kept (the link graph hides them unless asked
-/// for), so links to them are not reported as broken.
-pub fn parse_all(sources: &[SourceFile], progress: &(dyn Fn() + Sync)) -> (Vec<Note>, Diagnostics) {
-    let results: Vec<_> = sources
-        .par_iter()
-        .map(|source| {
-            let result = read_and_parse(source);
-            progress();
-            result
+/// One note's parse result: the note (`None` when its front matter is unusable) and its diagnostics.
+#[derive(Debug, Clone)]
+pub struct Parsed {
+    pub note: Option<Note>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Reads and parses every note in parallel, reusing `previous` results for paths `is_unchanged`
+/// accepts (so `serve` re-reads only the notes that changed). Drafts are kept: the link graph hides
+/// them unless asked for, so links to them are not reported as broken. Results are in `sources` order.
+pub fn parse_all(
+    sources: &[SourceFile],
+    mut previous: HashMap<PathBuf, Parsed>,
+    is_unchanged: &(dyn Fn(&Path) -> bool + Sync),
+    progress: &(dyn Fn() + Sync),
+) -> Vec<Parsed> {
+    let reused: Vec<Option<Parsed>> = sources
+        .iter()
+        .map(|s| {
+            if is_unchanged(&s.path) {
+                previous.remove(&s.path)
+            } else {
+                None
+            }
         })
         .collect();
-    let mut notes = Vec::with_capacity(results.len());
-    let mut diagnostics = Diagnostics::default();
-    for (note, diags) in results {
-        diagnostics.extend(diags);
-        notes.extend(note);
+    sources
+        .par_iter()
+        .zip(reused)
+        .map(|(source, reused)| {
+            let parsed = reused.map(|p| rebase(p, source)).unwrap_or_else(|| {
+                let (note, diagnostics) = read_and_parse(source);
+                Parsed { note, diagnostics }
+            });
+            progress();
+            parsed
+        })
+        .collect()
+}
+
+/// A reused note keeps its parse but takes the current source record.
+fn rebase(mut parsed: Parsed, source: &SourceFile) -> Parsed {
+    if let Some(note) = &mut parsed.note {
+        note.source = source.clone();
     }
-    (notes, diagnostics)
+    parsed
 }
 
 /// The thin I/O wrapper around [`parse_note`].

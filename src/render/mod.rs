@@ -8,7 +8,8 @@ mod views;
 
 use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 use tera::{Context, Tera};
 
 use crate::config::Config;
@@ -27,6 +28,41 @@ pub struct Renderer {
     theme: Vec<theme::ThemeFile>,
     /// `assets.style` → `assets/style.<hash>.css`.
     asset_urls: BTreeMap<String, String>,
+    /// Pages rendered by the previous run, by a hash of template and context (only for `serve`).
+    cache: Option<PageCache>,
+}
+
+/// Rendered pages keyed by everything they were rendered from, kept for one generation: a page whose
+/// context did not change is not rendered again, and the cache never holds more than one site's pages.
+#[derive(Default)]
+struct PageCache {
+    previous: Mutex<HashMap<blake3::Hash, Arc<String>>>,
+    current: Mutex<HashMap<blake3::Hash, Arc<String>>>,
+}
+
+impl PageCache {
+    fn get(&self, key: &blake3::Hash) -> Option<Arc<String>> {
+        let hit = lock(&self.previous).get(key).cloned()?;
+        lock(&self.current).insert(*key, hit.clone());
+        Some(hit)
+    }
+
+    fn put(&self, key: blake3::Hash, page: Arc<String>) {
+        lock(&self.current).insert(key, page);
+    }
+
+    /// Called after each full render: what was not used this time is dropped.
+    fn next_generation(&self) {
+        let current = std::mem::take(&mut *lock(&self.current));
+        *lock(&self.previous) = current;
+    }
+}
+
+/// A poisoned cache only means a render thread panicked; its data is still a valid cache.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl Renderer {
@@ -55,7 +91,14 @@ impl Renderer {
             highlighter: Highlighter::new(),
             theme,
             asset_urls,
+            cache: None,
         })
+    }
+
+    /// Keeps rendered pages between runs, for `serve`: unchanged pages are not rendered again.
+    pub fn with_page_cache(mut self) -> Self {
+        self.cache = Some(PageCache::default());
+        self
     }
 
     /// Renders every page of `site` into `output`.
@@ -101,6 +144,9 @@ impl Renderer {
         }
         if let Some(base) = &config.base_url {
             output.add("sitemap.xml".into(), sitemap(site, base).into_bytes());
+        }
+        if let Some(cache) = &self.cache {
+            cache.next_generation();
         }
         diagnostics
     }
@@ -151,8 +197,24 @@ impl<'a> PageRenderer<'a> {
             #[serde(flatten)]
             page: P,
         }
-        let context =
-            Context::from_serialize(Page { common, page }).map_err(|e| template_error(&e))?;
+        let page = Page { common, page };
+        let Some(cache) = &self.r.cache else {
+            return self.render_uncached(template, &page);
+        };
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(template.as_bytes());
+        serde_json::to_writer(&mut hasher, &page).map_err(|e| template_error(&e.into()))?;
+        let key = hasher.finalize();
+        if let Some(hit) = cache.get(&key) {
+            return Ok(String::clone(&hit));
+        }
+        let html = self.render_uncached(template, &page)?;
+        cache.put(key, Arc::new(html.clone()));
+        Ok(html)
+    }
+
+    fn render_uncached(&self, template: &str, page: &impl Serialize) -> Result<String, Diagnostic> {
+        let context = Context::from_serialize(page).map_err(|e| template_error(&e))?;
         self.r
             .tera
             .render(template, &context)

@@ -1,0 +1,261 @@
+//! Incremental rebuilds for `serve`: keeps the last build's parsed notes and images, re-reads only what
+//! changed, re-runs the cheap stages, lets the renderer's page cache skip pages whose inputs did not
+//! change, and works out exactly which served files changed (and whether a page only changed its
+//! stylesheet name, which the browser can swap without a reload).
+
+use std::collections::{BTreeSet, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::watch::ChangeSet;
+use crate::cmd::Failure;
+use crate::config::Config;
+use crate::diag::{Diagnostic, Kind, Severity};
+use crate::output::{Content, Output};
+use crate::pipeline::{self, BuildOptions, Built, Previous};
+use crate::render::Renderer;
+
+/// The site being served and what is needed to rebuild it.
+pub struct Live {
+    pub config: Config,
+    options: BuildOptions,
+    renderer: Renderer,
+    /// The last build, without its output (which is being served).
+    last: Option<Built>,
+    /// The output being served: the last build without errors.
+    pub served: Arc<Output>,
+    /// Every diagnostic of the last build, to tell new problems from known ones.
+    known: HashSet<String>,
+    builds: u64,
+}
+
+/// What one rebuild did, for the terminal and the browsers.
+#[derive(Debug, Default)]
+pub struct Update {
+    /// HTML pages whose content changed (or that appeared or disappeared).
+    pub pages: Vec<String>,
+    /// Stylesheets renamed: (old path, new path); pages that differ only by these are not reloaded.
+    pub css: Vec<(String, String)>,
+    /// Files of the output that changed in any way.
+    pub changed_files: usize,
+    /// Errors (the new output was not served) and new warnings, for the overlay.
+    pub problems: Vec<Diagnostic>,
+    pub failed: bool,
+    pub elapsed: Duration,
+}
+
+impl Live {
+    /// The initial full build. Content errors are reported but the server still starts.
+    pub fn start(
+        config: Config,
+        options: BuildOptions,
+    ) -> Result<(Live, Vec<Diagnostic>), Failure> {
+        let renderer = Renderer::new(&config)
+            .map_err(|d| Failure::Usage(d.to_string()))?
+            .with_page_cache();
+        let mut live = Live {
+            config,
+            options,
+            renderer,
+            last: None,
+            served: Arc::default(),
+            known: HashSet::new(),
+            builds: 0,
+        };
+        let update = live.build(Previous::default(), &|_| false);
+        Ok((live, update.problems))
+    }
+
+    /// Applies one burst of changes.
+    pub fn apply(&mut self, changes: &ChangeSet) -> Update {
+        let started = Instant::now();
+        let mut update = match self.reload_settings(changes) {
+            Err(problem) => Update {
+                problems: vec![problem],
+                failed: true,
+                ..Update::default()
+            },
+            Ok(()) => {
+                let previous = match self.last.take() {
+                    Some(last) if !changes.config => last.into_previous(),
+                    _ => Previous::default(),
+                };
+                let files = &changes.files;
+                self.build(previous, &|path| !files.contains(path))
+            }
+        };
+        update.elapsed = started.elapsed();
+        update
+    }
+
+    /// A full rebuild from scratch (the `r` key, or after a config change).
+    pub fn full(&mut self) -> Update {
+        let started = Instant::now();
+        self.last = None;
+        let mut update = self.build(Previous::default(), &|_| false);
+        update.elapsed = started.elapsed();
+        update
+    }
+
+    /// Re-reads notesite.toml and templates/theme when they changed.
+    fn reload_settings(&mut self, changes: &ChangeSet) -> Result<(), Diagnostic> {
+        if changes.config {
+            let config = Config::load(&self.config.root).map_err(|e| {
+                Diagnostic::error(Kind::FrontMatter, &e.path, e.message.clone()).at(
+                    crate::diag::Position {
+                        line: e.line.unwrap_or(0),
+                        column: 0,
+                    },
+                )
+            })?;
+            self.config = config;
+        }
+        if changes.config || changes.templates || changes.theme {
+            self.renderer = Renderer::new(&self.config)?.with_page_cache();
+        }
+        Ok(())
+    }
+
+    fn build(
+        &mut self,
+        previous: Previous,
+        is_unchanged: &(dyn Fn(&std::path::Path) -> bool + Sync),
+    ) -> Update {
+        let progress = indicatif::ProgressBar::hidden();
+        let mut built = pipeline::rebuild(
+            &self.config,
+            &self.renderer,
+            self.options,
+            &progress,
+            previous,
+            is_unchanged,
+        );
+        let output = std::mem::take(&mut built.output);
+        let diagnostics: Vec<Diagnostic> = built.diagnostics.clone().into_sorted();
+        let failed = diagnostics.iter().any(|d| d.severity == Severity::Error);
+        // The overlay shows errors, and warnings a save introduced (not the ones the site always had).
+        let first = self.builds == 0;
+        self.builds += 1;
+        let problems: Vec<Diagnostic> = diagnostics
+            .iter()
+            .filter(|d| {
+                d.severity == Severity::Error || (!first && !self.known.contains(&d.to_string()))
+            })
+            .cloned()
+            .collect();
+        self.known = diagnostics.iter().map(ToString::to_string).collect();
+        self.last = Some(built);
+        if failed {
+            return Update {
+                problems,
+                failed,
+                ..Update::default()
+            };
+        }
+        let mut update = diff(&self.served, &output);
+        update.problems = problems;
+        self.served = Arc::new(output);
+        update
+    }
+}
+
+/// Which files differ between two outputs, and which pages changed only their stylesheet name.
+pub fn diff(old: &Output, new: &Output) -> Update {
+    let keys: BTreeSet<&String> = old.files.keys().chain(new.files.keys()).collect();
+    let changed: Vec<&String> = keys
+        .into_iter()
+        .filter(|k| old.files.get(*k) != new.files.get(*k))
+        .collect();
+    let css = renamed_stylesheets(old, new, &changed);
+    let pages = changed
+        .iter()
+        .filter(|k| k.ends_with(".html"))
+        .filter(|k| !only_stylesheets_differ(old.files.get(**k), new.files.get(**k), &css))
+        .map(|k| k.to_string())
+        .collect();
+    Update {
+        pages,
+        css,
+        changed_files: changed.len(),
+        ..Update::default()
+    }
+}
+
+/// `assets/style.<old>.css` → `assets/style.<new>.css`: removed and added stylesheets with one stem.
+fn renamed_stylesheets(old: &Output, new: &Output, changed: &[&String]) -> Vec<(String, String)> {
+    let stem = |path: &str| path.split('.').next().unwrap_or(path).to_string();
+    let removed: Vec<&&String> = changed
+        .iter()
+        .filter(|k| k.ends_with(".css") && !new.files.contains_key(**k))
+        .collect();
+    let added: Vec<&&String> = changed
+        .iter()
+        .filter(|k| k.ends_with(".css") && !old.files.contains_key(**k))
+        .collect();
+    removed
+        .iter()
+        .filter_map(|r| {
+            added
+                .iter()
+                .find(|a| stem(a) == stem(r))
+                .map(|a| (r.to_string(), a.to_string()))
+        })
+        .collect()
+}
+
+fn only_stylesheets_differ(
+    old: Option<&Content>,
+    new: Option<&Content>,
+    css: &[(String, String)],
+) -> bool {
+    let (Some(Content::Bytes(old)), Some(Content::Bytes(new))) = (old, new) else {
+        return false;
+    };
+    if css.is_empty() {
+        return false;
+    }
+    let mut text = String::from_utf8_lossy(old).into_owned();
+    for (from, to) in css {
+        text = text.replace(from.as_str(), to);
+    }
+    text.as_bytes() == new.as_slice()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn output(files: &[(&str, &str)]) -> Output {
+        let mut out = Output::default();
+        for (k, v) in files {
+            out.add(k.to_string(), v.as_bytes().to_vec());
+        }
+        out
+    }
+
+    #[test]
+    fn diff_lists_changed_pages_and_swaps_renamed_stylesheets() {
+        let old = output(&[
+            ("a.html", "<link href=\"assets/style.1.css\">A"),
+            ("b.html", "<link href=\"assets/style.1.css\">B"),
+            ("gone.html", "x"),
+            ("assets/style.1.css", "old"),
+        ]);
+        let new = output(&[
+            ("a.html", "<link href=\"assets/style.2.css\">A"),
+            ("b.html", "<link href=\"assets/style.2.css\">B changed"),
+            ("new.html", "y"),
+            ("assets/style.2.css", "new"),
+        ]);
+        let update = diff(&old, &new);
+        assert_eq!(
+            update.css,
+            [(
+                "assets/style.1.css".to_string(),
+                "assets/style.2.css".to_string()
+            )]
+        );
+        assert_eq!(update.pages, ["b.html", "gone.html", "new.html"]);
+        assert_eq!(update.changed_files, 7);
+    }
+}
