@@ -256,6 +256,6 @@ mod tests {
             )]
         );
         assert_eq!(update.pages, ["b.html", "gone.html", "new.html"]);
-        assert_eq!(update.changed_files, 7);
+        assert_eq!(update.changed_files, 6);
     }
 }
