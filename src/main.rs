@@ -1,21 +1,7 @@
 //! notesite: parses the command line, runs the command, and turns its outcome into the exit code
 //! (0 success, 1 content errors, 2 usage or configuration errors).
 
-mod cli;
-mod cmd;
-mod config;
-mod diag;
-mod graph;
-mod highlight;
-mod images;
-mod output;
-mod parse;
-mod pipeline;
-mod render;
-mod scan;
-mod serve;
-mod urls;
-
+use notesite::{cli, cmd};
 use clap::Parser;
 use std::process::ExitCode;
 
