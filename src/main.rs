@@ -1,8 +1,8 @@
 //! notesite: parses the command line, runs the command, and turns its outcome into the exit code
 //! (0 success, 1 content errors, 2 usage or configuration errors).
 
-use notesite::{cli, cmd};
 use clap::Parser;
+use notesite::{cli, cmd};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {

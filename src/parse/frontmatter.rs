@@ -143,7 +143,11 @@ fn to_json(format: Format, header: &str) -> Result<Map<String, Value>, (usize, S
             }
             let value: serde_yaml_ng::Value = serde_yaml_ng::from_str(header).map_err(|e| {
                 let line = e.location().map_or(1, |l| l.line());
-                (line, e.to_string())
+                // The library appends its own position ("at line 3 column 6", counted within the
+                // header); ours, counted from the top of the file, replaces it.
+                let message = e.to_string();
+                let message = message.split(" at line ").next().unwrap_or(&message).to_string();
+                (line, message)
             })?;
             serde_json::to_value(&value).map_err(|e| (1, e.to_string()))?
         }

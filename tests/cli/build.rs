@@ -1,0 +1,206 @@
+//! `notesite build` on good sites: the raw seed, determinism and mtimes, `--strict`, theme overrides and
+//! the sitemap.
+
+use std::time::{Duration, SystemTime};
+
+use crate::links::nested_fixture;
+use crate::util::{count, Site};
+
+/// The project's seed note, unmodified: one long note whose 96 screenshots are all missing.
+#[test]
+fn raw_seed_builds_with_a_placeholder_per_missing_screenshot() {
+    let site = Site::from_fixture("seed-raw");
+    let out = site.build_ok();
+    assert!(site.exists("public/index.html"));
+    let page = site.read("public/notes/aws-course.html");
+    assert_eq!(count(&page, "class=\"missing-image\""), 96);
+    // The first missing screenshot is named with its line and column, later ones are summarised.
+    assert!(
+        out.stderr.contains(
+            "notes/aws-course.md:2:1: warning: missing image: `./img/image_0_Image9.jpg.png`"
+        ),
+        "{}",
+        out.stderr
+    );
+    let summary = out
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("Built "))
+        .unwrap_or_else(|| panic!("no summary line:\n{}", out.stderr));
+    assert!(summary.starts_with("Built 1 notes"), "{summary}");
+    assert!(summary.contains(" 96 missing screenshots"), "{summary}");
+}
+
+#[test]
+fn output_is_byte_identical_across_builds_folders_and_thread_counts() {
+    let first = nested_fixture();
+    first.build_ok();
+    let once = first.snapshot("public");
+    first.build_ok();
+    once.assert_same(&first.snapshot("public"), "rebuild in place");
+    // Another folder and a single rayon thread: nothing may depend on paths or scheduling.
+    let second = nested_fixture();
+    second
+        .run_env(&["build"], &[("RAYON_NUM_THREADS", "1")])
+        .expect_code(0);
+    once.assert_same(&second.snapshot("public"), "build elsewhere on one thread");
+}
+
+#[test]
+fn unchanged_files_keep_their_mtime_and_changed_ones_get_a_new_one() {
+    let site = nested_fixture();
+    site.build_ok();
+    // Backdate the whole output so "kept" and "rewritten" differ by years, not by clock granularity.
+    let old = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
+    let before = site.snapshot("public");
+    for name in before.names() {
+        let file = std::fs::File::options()
+            .write(true)
+            .open(site.path(&format!("public/{name}")))
+            .unwrap();
+        file.set_modified(old).unwrap();
+    }
+    // A paragraph that is no summary, link context or title: only this note's page can change.
+    let note = site.read("notes/aws/compute/ec2.md");
+    site.file(
+        "notes/aws/compute/ec2.md",
+        format!("{note}\nA new closing paragraph.\n"),
+    );
+    site.build_ok();
+    let after = site.snapshot("public");
+    let mut unchanged = Vec::new();
+    for name in after.names() {
+        let mtime = std::fs::metadata(site.path(&format!("public/{name}")))
+            .unwrap()
+            .modified()
+            .unwrap();
+        if before.0.get(name) == after.0.get(name) {
+            assert_eq!(mtime, old, "{name} did not change but was rewritten");
+            unchanged.push(name);
+        } else {
+            assert_ne!(mtime, old, "{name} changed but kept its old mtime");
+        }
+    }
+    assert_ne!(
+        before.0["notes/aws/compute/ec2.html"],
+        after.0["notes/aws/compute/ec2.html"]
+    );
+    assert!(unchanged.contains(&"index.html"), "{unchanged:?}");
+    assert!(
+        unchanged.iter().any(|n| n.starts_with("img/")),
+        "{unchanged:?}"
+    );
+}
+
+#[test]
+fn strict_turns_a_missing_image_into_a_failed_build_that_keeps_the_old_site() {
+    let site = nested_fixture();
+    site.build_ok();
+    let previous = site.snapshot("public");
+    site.file("notes/extra.md", "# Extra\n\n![gone](../img/gone.png)\n");
+    site.run(&["build", "--strict"])
+        .expect_code(1)
+        .stderr_has("notes/extra.md:3:1: error: missing image: `../img/gone.png`");
+    previous.assert_same(
+        &site.snapshot("public"),
+        "output after a failed --strict build",
+    );
+    // Without --strict the same problem is a warning.
+    site.build_ok()
+        .stderr_has("notes/extra.md:3:1: warning: missing image");
+    assert!(site.exists("public/notes/extra.html"));
+}
+
+/// The href of the stylesheet that `page` links (`assets/style.<hash>.css`).
+fn stylesheet(page: &str) -> String {
+    crate::html::tags(page)
+        .into_iter()
+        .filter(|t| t.name == "link" && t.attr("rel") == Some("stylesheet"))
+        .filter_map(|t| t.attr("href").map(str::to_string))
+        .find(|href| href.contains("assets/style."))
+        .unwrap_or_else(|| panic!("no style.css link in\n{page}"))
+}
+
+#[test]
+fn site_templates_and_theme_override_the_built_in_ones() {
+    let site = Site::from_fixture("theme-override");
+    site.build_ok();
+    let page = site.read("public/notes/hello.html");
+    assert!(page.contains("data-template=\"theme-override\""), "{page}");
+    // The override extends the built-in base.html, so the shell is still there.
+    assert!(page.contains("class=\"site-header\""));
+    let css_href = stylesheet(&page);
+    let css_file = css_href.trim_start_matches("../");
+    assert_eq!(
+        site.read_bytes(&format!("public/{css_file}")),
+        site.read_bytes("theme/style.css")
+    );
+    // Pages without an override keep the built-in template but share the site's stylesheet.
+    let index = site.read("public/index.html");
+    assert!(!index.contains("data-template"));
+    assert_eq!(stylesheet(&index), css_file);
+
+    let plain = Site::new();
+    plain.file("notes/hello.md", site.read("notes/hello.md"));
+    plain.build_ok();
+    let default_css = stylesheet(&plain.read("public/index.html"));
+    assert_ne!(
+        default_css, css_file,
+        "the content hash ignores the stylesheet"
+    );
+}
+
+/// `<loc>` values of a sitemap.
+fn locs(xml: &str) -> Vec<&str> {
+    xml.split("<loc>")
+        .skip(1)
+        .map(|s| s.split("</loc>").next().unwrap())
+        .collect()
+}
+
+#[test]
+fn sitemap_and_canonical_links_exist_only_with_a_base_url() {
+    let site = nested_fixture();
+    site.build_ok();
+    assert!(!site.exists("public/sitemap.xml"));
+    assert_eq!(canonical(&site.read("public/notes/start.html")), None);
+
+    site.file(
+        "notesite.toml",
+        "title = \"x\"\nbase_url = \"https://notes.example.com/aws/\"\n",
+    );
+    site.build_ok();
+    let xml = site.read("public/sitemap.xml");
+    let locs = locs(&xml);
+    assert!(
+        locs.contains(&"https://notes.example.com/aws/notes/start.html"),
+        "{xml}"
+    );
+    for loc in &locs {
+        let rel = loc
+            .strip_prefix("https://notes.example.com/aws/")
+            .unwrap_or_else(|| panic!("`{loc}` is not under base_url"));
+        let file = if rel.is_empty() || rel.ends_with('/') {
+            format!("{rel}index.html")
+        } else {
+            rel.to_string()
+        };
+        assert!(
+            site.exists(&format!("public/{file}")),
+            "{loc} names no page"
+        );
+    }
+    assert!(!xml.contains("wip"), "a draft is in the sitemap");
+    assert_eq!(
+        canonical(&site.read("public/notes/aws/iam.html")).as_deref(),
+        Some("https://notes.example.com/aws/notes/aws/iam.html")
+    );
+    assert_eq!(canonical(&site.read("public/404.html")), None);
+}
+
+fn canonical(page: &str) -> Option<String> {
+    crate::html::tags(page)
+        .into_iter()
+        .find(|t| t.name == "link" && t.attr("rel") == Some("canonical"))
+        .and_then(|t| t.attr("href").map(str::to_string))
+}
