@@ -146,7 +146,11 @@ fn to_json(format: Format, header: &str) -> Result<Map<String, Value>, (usize, S
                 // The library appends its own position ("at line 3 column 6", counted within the
                 // header); ours, counted from the top of the file, replaces it.
                 let message = e.to_string();
-                let message = message.split(" at line ").next().unwrap_or(&message).to_string();
+                let message = message
+                    .split(" at line ")
+                    .next()
+                    .unwrap_or(&message)
+                    .to_string();
                 (line, message)
             })?;
             serde_json::to_value(&value).map_err(|e| (1, e.to_string()))?

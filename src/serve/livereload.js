@@ -15,7 +15,8 @@
     if (saved !== null) {
       sessionStorage.removeItem(scrollKey);
       var y = parseInt(saved, 10);
-      var restore = function () { window.scrollTo(0, y); };
+      // Instant: the theme may ask for smooth scrolling, which would visibly scroll down from the top.
+      var restore = function () { window.scrollTo({ top: y, behavior: "instant" }); };
       restore();
       window.addEventListener("load", restore);
     }

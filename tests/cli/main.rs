@@ -5,6 +5,7 @@
 //! committed.
 
 mod bad_input;
+mod browser;
 mod build;
 mod check;
 mod html;

@@ -447,3 +447,41 @@ fn an_explicit_port_that_is_taken_is_a_clear_error() {
     let output = output.expect_code(2);
     output.stderr_has("cannot listen on 127.0.0.1:");
 }
+
+#[test]
+fn the_browser_shows_an_edit_without_a_manual_reload_and_keeps_its_place() {
+    let Some(mut browser) = crate::browser::Browser::launch() else {
+        return;
+    };
+    let site = site();
+    let filler: String = (0..80)
+        .map(|i| format!("Paragraph {i} of a long note.\n\n"))
+        .collect();
+    site.file(
+        "notes/long.md",
+        format!("---\ntitle: Long\n---\nORIGINAL opening.\n\n{filler}"),
+    );
+    let server = Server::start(&site);
+    browser.open(&format!("http://127.0.0.1:{}/notes/long.html", server.port));
+    browser.wait_for("document.body.innerText.includes('ORIGINAL opening')", WAIT);
+    // Let the live-reload connection open before editing (its hello message arrives at once).
+    std::thread::sleep(Duration::from_millis(300));
+    // `instant`: the theme asks for smooth scrolling, which would still be under way when we read it.
+    browser.eval("window.scrollTo({top: 900, behavior: 'instant'})");
+    let before = browser.eval("window.scrollY").as_f64().unwrap();
+    assert!(before > 800.0, "the page scrolled: {before}");
+    site.file(
+        "notes/long.md",
+        format!("---\ntitle: Long\n---\nEDITED opening.\n\n{filler}"),
+    );
+    browser.wait_for(
+        "document.body && document.body.innerText.includes('EDITED opening')",
+        WAIT,
+    );
+    browser.wait_for("document.readyState === 'complete'", WAIT);
+    let after = browser.eval("window.scrollY").as_f64().unwrap();
+    assert!(
+        (after - before).abs() < 2.0,
+        "scroll position kept: {before} → {after}"
+    );
+}
