@@ -162,7 +162,11 @@ fn http_json(port: u16, path: &str) -> Value {
     let stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to devtools");
     let mut writer = stream.try_clone().expect("clone stream");
     // Chromium builds the WebSocket URLs it returns from this Host header.
-    write!(writer, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n").unwrap();
+    write!(
+        writer,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n"
+    )
+    .unwrap();
     let mut reader = BufReader::new(stream);
     let mut length = 0;
     loop {

@@ -8,6 +8,7 @@ mod bad_input;
 mod browser;
 mod build;
 mod check;
+mod crosslinks;
 mod html;
 mod links;
 mod scaffold;
