@@ -63,21 +63,6 @@ impl Site {
         (0..self.notes.len()).filter(|&id| !self.pages[id].hidden)
     }
 
-    /// The notes of a topic in navigation order (by weight, then title).
-    pub fn ordered(&self, notes: &[NoteId]) -> Vec<NoteId> {
-        let mut ordered = notes.to_vec();
-        ordered.sort_by_cached_key(|&id| {
-            let note = &self.notes[id];
-            (
-                note.front.weight.is_none(),
-                note.front.weight,
-                note.title.to_lowercase(),
-                note.source.rel.clone(),
-            )
-        });
-        ordered
-    }
-
     /// Local files (images and linked files) the output needs, deduplicated and sorted.
     pub fn local_files(&self) -> Vec<PathBuf> {
         let mut files = HashSet::new();
@@ -133,7 +118,8 @@ pub fn build(notes: Vec<Note>, input: &GraphInput<'_>) -> (Site, Diagnostics) {
         diagnostics.extend(diags);
     }
     graph.backlinks = backlinks(&notes, &graph.links, &hidden);
-    let topics = Topics::build(&notes, &hidden);
+    let mut topics = Topics::build(&notes, &hidden);
+    sort_topic_notes(&mut topics, &notes);
     graph.related = related::related(&related::RelatedInput {
         notes: &notes,
         hidden: &hidden,
@@ -226,4 +212,20 @@ fn backlinks(notes: &[Note], links: &[Vec<LinkTarget>], hidden: &[bool]) -> Vec<
         list.sort_by_cached_key(|b| (notes[b.from].title.to_lowercase(), b.from));
     }
     backlinks
+}
+
+/// Puts each topic's notes in navigation order once (by weight, unweighted last, then title), so pages
+/// never sort them again.
+fn sort_topic_notes(topics: &mut Topics, notes: &[Note]) {
+    for topic in &mut topics.list {
+        topic.notes.sort_by_cached_key(|&id| {
+            let note = &notes[id];
+            (
+                note.front.weight.is_none(),
+                note.front.weight,
+                note.title.to_lowercase(),
+                note.source.rel.clone(),
+            )
+        });
+    }
 }

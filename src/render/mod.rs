@@ -114,7 +114,7 @@ impl Renderer {
             site,
             assets,
             config,
-            views: Views { site },
+            views: Views::new(site),
         };
         let notes: Vec<NoteId> = site.visible().collect();
         let rendered: Vec<_> = notes
@@ -381,11 +381,10 @@ impl<'a> PageRenderer<'a> {
                 .into_iter()
                 .map(|t| self.views.topic_link(t))
                 .collect(),
-            notes: self
-                .site
-                .ordered(&topic.notes)
-                .into_iter()
-                .map(|n| self.views.note_ref(n))
+            notes: topic
+                .notes
+                .iter()
+                .map(|&n| self.views.note_ref(n))
                 .collect(),
             subtopics: topic
                 .children

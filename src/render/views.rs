@@ -114,9 +114,38 @@ pub struct NoteView<'a> {
     pub related: Vec<RelatedView<'a>>,
 }
 
+/// At most this many notes of one topic are listed in the sidebar (a window around the current note);
+/// the topic page lists them all. Keeps every page's size independent of the size of the site.
+pub const NAV_TOPIC_LIMIT: usize = 60;
+
+/// The notes of a topic to list in the sidebar: all of them, or a window around `current`.
+fn nav_window(notes: &[NoteId], current: Option<NoteId>) -> &[NoteId] {
+    if notes.len() <= NAV_TOPIC_LIMIT {
+        return notes;
+    }
+    let at = current
+        .and_then(|c| notes.iter().position(|&n| n == c))
+        .unwrap_or(0);
+    let start = at
+        .saturating_sub(NAV_TOPIC_LIMIT / 2)
+        .min(notes.len() - NAV_TOPIC_LIMIT);
+    &notes[start..start + NAV_TOPIC_LIMIT]
+}
+
 /// Builds view values out of the site model.
 pub struct Views<'a> {
     pub site: &'a Site,
+    /// Counted once: every page's sidebar depends on it.
+    pub visible_notes: usize,
+}
+
+impl<'a> Views<'a> {
+    pub fn new(site: &'a Site) -> Self {
+        Views {
+            site,
+            visible_notes: site.visible().count(),
+        }
+    }
 }
 
 impl<'a> Views<'a> {
@@ -166,7 +195,7 @@ impl<'a> Views<'a> {
         current_topics: &[TopicId],
     ) -> Vec<NavTopic<'a>> {
         let site = self.site;
-        let full = site.visible().count() <= FULL_NAV_LIMIT;
+        let full = self.visible_notes <= FULL_NAV_LIMIT;
         let in_current = |t: TopicId| {
             current_topics
                 .iter()
@@ -178,14 +207,14 @@ impl<'a> Views<'a> {
             .enumerate()
             .map(|(id, topic)| {
                 let current = in_current(id);
-                let notes = if full || current {
-                    site.ordered(&topic.notes)
+                let shown = if full || current {
+                    nav_window(&topic.notes, current_note)
                 } else {
-                    Vec::new()
+                    &[]
                 };
-                let notes = notes
-                    .into_iter()
-                    .map(|n| NavNote {
+                let notes = shown
+                    .iter()
+                    .map(|&n| NavNote {
                         title: &site.notes[n].title,
                         url: &site.pages[n].url,
                         current: Some(n) == current_note,
@@ -208,12 +237,28 @@ impl<'a> Views<'a> {
         let Some(&topic) = self.site.topics.of_note[id].first() else {
             return (None, None);
         };
-        let order = self.site.ordered(&self.site.topics.list[topic].notes);
+        let order = &self.site.topics.list[topic].notes;
         let Some(pos) = order.iter().position(|&n| n == id) else {
             return (None, None);
         };
         let prev = pos.checked_sub(1).map(|p| self.titled(order[p]));
         let next = order.get(pos + 1).map(|&n| self.titled(n));
         (prev, next)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sidebar_window_is_bounded_and_keeps_the_current_note() {
+        let notes: Vec<NoteId> = (0..1000).collect();
+        assert_eq!(nav_window(&notes[..10], Some(3)).len(), 10);
+        let window = nav_window(&notes, Some(500));
+        assert_eq!(window.len(), NAV_TOPIC_LIMIT);
+        assert!(window.contains(&500));
+        assert_eq!(nav_window(&notes, Some(999)).last(), Some(&999));
+        assert_eq!(nav_window(&notes, None).first(), Some(&0));
     }
 }
