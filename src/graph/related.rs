@@ -13,8 +13,10 @@ use crate::parse::Note;
 pub const MAX_RELATED: usize = 5;
 /// Terms kept per note: its most distinctive ones.
 const TERMS_PER_NOTE: usize = 48;
-/// Terms in more notes than this fraction say little about any pair.
+/// Terms in more notes than this fraction (or than `MAX_DF`) say little about any pair, and their long
+/// posting lists would make the stage quadratic.
 const MAX_DF_FRACTION: f64 = 0.2;
+const MAX_DF: f64 = 100.0;
 
 /// One related note and why it was chosen.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,126 +38,168 @@ pub struct RelatedInput<'a> {
 pub fn related(input: &RelatedInput<'_>) -> Vec<Vec<Related>> {
     let text = TextIndex::build(input.notes, input.hidden);
     let neighbours = neighbours(input.links, input.hidden);
+    let visible = input.hidden.iter().filter(|h| !**h).count().max(1) as f64;
+    let ranker = Ranker {
+        input,
+        text: &text,
+        neighbours: &neighbours,
+        visible,
+    };
     (0..input.notes.len())
         .into_par_iter()
         .map(|id| {
             if input.hidden[id] {
                 Vec::new()
             } else {
-                rank(id, input, &text, &neighbours)
+                ranker.rank(id)
             }
         })
         .collect()
 }
 
-/// Score and the reasons behind it, each with its share of the score.
+/// Topics with more notes than this are not enumerated for candidates: they only add to the score of
+/// notes found another way (a topic of thousands says little about any pair, and enumerating it would
+/// make the stage quadratic).
+const ENUMERATED_TOPIC_SIZE: usize = 150;
+
+struct Ranker<'a> {
+    input: &'a RelatedInput<'a>,
+    text: &'a TextIndex,
+    neighbours: &'a [HashSet<NoteId>],
+    visible: f64,
+}
+
+/// Everything that speaks for one candidate; reasons are written only for the few that are shown.
 #[derive(Default)]
 struct Candidate {
-    score: f64,
-    reasons: Vec<(f64, String)>,
+    topics: Vec<usize>,
+    topic_score: f64,
+    /// A note both link to or from, and how many there are.
+    connector: Option<NoteId>,
+    link_score: f64,
+    cosine: f64,
 }
 
 impl Candidate {
-    fn add(&mut self, score: f64, reason: Option<String>) {
-        self.score += score;
-        if let Some(reason) = reason {
-            self.reasons.push((score, reason));
-        }
-    }
-
-    /// The two strongest reasons, strongest first.
-    fn reason(mut self) -> (f64, String) {
-        self.reasons
-            .sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
-        let text: Vec<String> = self.reasons.into_iter().take(2).map(|(_, r)| r).collect();
-        (self.score, text.join("; "))
+    fn score(&self) -> f64 {
+        self.topic_score + self.link_score + 1.5 * self.cosine
     }
 }
 
-fn rank(
-    id: NoteId,
-    input: &RelatedInput<'_>,
-    text: &TextIndex,
-    neighbours: &[HashSet<NoteId>],
-) -> Vec<Related> {
-    let mut candidates: HashMap<NoteId, Candidate> = HashMap::new();
-    add_topic_scores(id, input, &mut candidates);
-    for &near in &neighbours[id] {
-        for &second in &neighbours[near] {
-            if second != id && !neighbours[id].contains(&second) {
-                let reason = format!("both connect to {}", input.notes[near].title);
-                candidates.entry(second).or_default().add(0.4, Some(reason));
+impl Ranker<'_> {
+    fn rank(&self, id: NoteId) -> Vec<Related> {
+        let neighbours = self.neighbours;
+        let mut candidates: HashMap<NoteId, Candidate> = HashMap::new();
+        for &near in &neighbours[id] {
+            for &second in &neighbours[near] {
+                if second != id && !neighbours[id].contains(&second) {
+                    let candidate = candidates.entry(second).or_default();
+                    candidate.link_score += 0.4;
+                    candidate.connector.get_or_insert(near);
+                }
             }
         }
-    }
-    for (other, cosine) in text.similar(id) {
-        let terms = text.shared_terms(id, other, 3);
-        let reason = (cosine > 0.05 && !terms.is_empty())
-            .then(|| format!("similar text: {}", terms.join(", ")));
-        candidates
-            .entry(other)
-            .or_default()
-            .add(1.5 * cosine, reason);
-    }
-    let mut ranked: Vec<Related> = candidates
-        .into_iter()
-        .filter(|(other, _)| {
-            *other != id && !input.hidden[*other] && !neighbours[id].contains(other)
-        })
-        .map(|(note, candidate)| {
-            let (score, reason) = candidate.reason();
-            Related {
-                note,
-                reason,
-                score,
-            }
-        })
-        .filter(|r| r.score > 0.05 && !r.reason.is_empty())
-        .collect();
-    ranked.sort_by(|a, b| {
-        b.score.total_cmp(&a.score).then_with(|| {
-            input.notes[a.note]
-                .source
-                .rel
-                .cmp(&input.notes[b.note].source.rel)
-        })
-    });
-    ranked.truncate(MAX_RELATED);
-    ranked
-}
-
-/// Shared topics count by rarity (sharing a topic of 2 notes says more than sharing one of 200); a
-/// topic most notes have adds little and is not given as a reason.
-fn add_topic_scores(
-    id: NoteId,
-    input: &RelatedInput<'_>,
-    candidates: &mut HashMap<NoteId, Candidate>,
-) {
-    let topics = input.topics;
-    let visible = input.hidden.iter().filter(|h| !**h).count().max(1) as f64;
-    let mut shared: HashMap<NoteId, Vec<usize>> = HashMap::new();
-    for &topic in &topics.of_note[id] {
-        for &other in &topics.list[topic].notes {
-            if other != id {
-                shared.entry(other).or_default().push(topic);
-            }
+        for (other, cosine) in self.text.similar(id) {
+            candidates.entry(other).or_default().cosine = cosine;
         }
-    }
-    for (other, list) in shared {
-        let weight: f64 = list
-            .iter()
-            .map(|&t| (visible / topics.list[t].notes.len() as f64).ln().max(0.1))
-            .sum();
-        let telling: Vec<&str> = list
-            .iter()
-            .filter(|&&t| (topics.list[t].notes.len() as f64) <= visible / 2.0)
-            .map(|&t| topics.list[t].name.as_str())
+        self.add_topic_scores(id, &mut candidates);
+        let notes = self.input.notes;
+        let mut ranked: Vec<(NoteId, Candidate)> = candidates
+            .into_iter()
+            .filter(|(other, c)| {
+                *other != id
+                    && !self.input.hidden[*other]
+                    && !neighbours[id].contains(other)
+                    && c.score() > 0.05
+            })
             .collect();
-        let reason = (!telling.is_empty()).then(|| format!("shares {}", telling.join(", ")));
-        candidates
-            .entry(other)
-            .or_default()
-            .add(weight / (1.0 + visible.ln()), reason);
+        ranked.sort_by(|(a, x), (b, y)| {
+            y.score()
+                .total_cmp(&x.score())
+                .then_with(|| notes[*a].source.rel.cmp(&notes[*b].source.rel))
+        });
+        ranked
+            .into_iter()
+            .filter_map(|(note, candidate)| {
+                let reason = self.reason(id, note, &candidate)?;
+                Some(Related {
+                    note,
+                    reason,
+                    score: candidate.score(),
+                })
+            })
+            .take(MAX_RELATED)
+            .collect()
+    }
+
+    /// The two strongest reasons, strongest first; `None` when nothing worth saying links them.
+    fn reason(&self, id: NoteId, other: NoteId, candidate: &Candidate) -> Option<String> {
+        let topics = &self.input.topics.list;
+        let mut reasons: Vec<(f64, String)> = Vec::new();
+        let telling: Vec<&str> = candidate
+            .topics
+            .iter()
+            .filter(|&&t| (topics[t].notes.len() as f64) <= self.visible / 2.0)
+            .map(|&t| topics[t].name.as_str())
+            .collect();
+        if !telling.is_empty() {
+            reasons.push((
+                candidate.topic_score,
+                format!("shares {}", telling.join(", ")),
+            ));
+        }
+        if let Some(near) = candidate.connector {
+            reasons.push((
+                candidate.link_score,
+                format!("both connect to {}", self.input.notes[near].title),
+            ));
+        }
+        if candidate.cosine > 0.05 {
+            let terms = self.text.shared_terms(id, other, 3);
+            if !terms.is_empty() {
+                reasons.push((
+                    1.5 * candidate.cosine,
+                    format!("similar text: {}", terms.join(", ")),
+                ));
+            }
+        }
+        reasons.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        let text: Vec<String> = reasons.into_iter().take(2).map(|(_, r)| r).collect();
+        (!text.is_empty()).then(|| text.join("; "))
+    }
+
+    /// Shared topics count by rarity (sharing a topic of 2 notes says more than sharing one of 200).
+    fn add_topic_scores(&self, id: NoteId, candidates: &mut HashMap<NoteId, Candidate>) {
+        let topics = self.input.topics;
+        let mut shared: HashMap<NoteId, Vec<usize>> = HashMap::new();
+        for &topic in &topics.of_note[id] {
+            let members = &topics.list[topic].notes;
+            if members.len() <= ENUMERATED_TOPIC_SIZE {
+                for &other in members.iter().filter(|&&o| o != id) {
+                    shared.entry(other).or_default().push(topic);
+                }
+            } else {
+                for &other in candidates
+                    .keys()
+                    .filter(|&&o| topics.of_note[o].contains(&topic))
+                {
+                    shared.entry(other).or_default().push(topic);
+                }
+            }
+        }
+        for (other, list) in shared {
+            let weight: f64 = list
+                .iter()
+                .map(|&t| {
+                    (self.visible / topics.list[t].notes.len() as f64)
+                        .ln()
+                        .max(0.1)
+                })
+                .sum();
+            let candidate = candidates.entry(other).or_default();
+            candidate.topic_score += weight / (1.0 + self.visible.ln());
+            candidate.topics = list;
+        }
     }
 }
 
@@ -203,7 +247,7 @@ impl TextIndex {
             }
         }
         let n = counts.iter().filter(|c| !c.is_empty()).count().max(1) as f64;
-        let max_df = (n * MAX_DF_FRACTION).max(2.0);
+        let max_df = (n * MAX_DF_FRACTION).clamp(2.0, MAX_DF);
         let vectors: Vec<Vec<(u32, f64)>> = counts
             .iter()
             .map(|tf| top_terms(tf, &ids, &df, n, max_df))
