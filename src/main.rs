@@ -13,6 +13,7 @@ mod parse;
 mod pipeline;
 mod render;
 mod scan;
+mod search;
 mod urls;
 
 use clap::Parser;
