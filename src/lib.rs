@@ -15,5 +15,6 @@ pub mod parse;
 pub mod pipeline;
 pub mod render;
 pub mod scan;
+pub mod search;
 pub mod serve;
 pub mod urls;

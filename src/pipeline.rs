@@ -1,6 +1,6 @@
-//! The build pipeline in one place: scan → parse → link graph → images → render, each stage timed,
-//! their diagnostics collected. Commands (`build`, `check`, later `serve`) call this and decide what to
-//! write and print.
+//! The build pipeline in one place: scan → parse → link graph → images → render → search index, each
+//! stage timed, their diagnostics collected. Commands (`build`, `check`, later `serve`) call this and
+//! decide what to write and print.
 
 use indicatif::ProgressBar;
 use std::collections::HashMap;
@@ -16,6 +16,7 @@ use crate::output::Output;
 use crate::parse::{self, Parsed};
 use crate::render::Renderer;
 use crate::scan::{self, SourceSet};
+use crate::search::{self, SearchOptions};
 
 /// Options that change what is built.
 #[derive(Debug, Clone, Copy, Default)]
@@ -162,6 +163,12 @@ pub fn rebuild(
         renderer.render(&site, &assets, config, &mut output)
     });
     diagnostics.extend(diags);
+    let index = timings.measure("search", || {
+        search::build(&site, SearchOptions::for_language(&config.site.language))
+    });
+    for (path, bytes) in index {
+        output.add(path, bytes);
+    }
     Built {
         sources,
         site,

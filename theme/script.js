@@ -1,4 +1,4 @@
-/* notesite: theme, drawer, search keys, copy buttons, TOC highlight. No deps. */
+/* notesite: theme, drawer, search keys and loader, copy buttons, TOC highlight. No deps. */
 (() => {
   const d = document, html = d.documentElement, cl = html.classList;
   const $ = (id) => d.getElementById(id);
@@ -48,6 +48,22 @@
       e.preventDefault(); q.focus(); q.select();
     }
   });
+
+  // Search: the engine (assets/search.*.js) loads on first use, or at once on the search page and
+  // on pages opened from a result (?h= highlights the matched words).
+  const sf = q && q.form;
+  if (sf && sf.dataset.js) {
+    let loaded = false;
+    const load = () => {
+      if (loaded) return;
+      loaded = true;
+      const s = d.createElement('script');
+      s.src = sf.dataset.js;
+      d.head.append(s);
+    };
+    q.addEventListener('focus', load);
+    if (/[?&]h=/.test(location.search) || $('search-results')) load();
+  }
 
   // Copy buttons: Clipboard API, else execCommand (file://).
   const legacy = (text) => {

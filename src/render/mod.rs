@@ -1,5 +1,6 @@
 //! Render stage: turns the site model into pages through Tera (templates compiled once, shared by the
-//! rayon workers), plus the theme assets, `404.html` and `sitemap.xml`, into an in-memory [`Output`].
+//! rayon workers), plus the theme assets, `404.html`, `search.html` and `sitemap.xml`, into an
+//! in-memory [`Output`].
 
 mod html;
 pub mod theme;
@@ -136,6 +137,7 @@ impl Renderer {
             keep(site.urls.topic_file(&topic.slug), page.topic(id), output);
         }
         keep("404.html".into(), page.not_found(), output);
+        keep("search.html".into(), page.search(), output);
         for file in &self.theme {
             output.add(file.out.clone(), file.bytes.clone());
         }
@@ -414,6 +416,13 @@ impl<'a> PageRenderer<'a> {
         let mut common = self.common("404.html", &root, "Page not found", "404", (None, &[]));
         common.canonical = None;
         self.render("404.html", common, ())
+    }
+
+    /// The search page: results are filled in by `theme/search.js` from `?q=`.
+    fn search(&self) -> Result<String, Diagnostic> {
+        let mut common = self.common("search.html", "", "Search", "search", (None, &[]));
+        common.canonical = None;
+        self.render("search.html", common, ())
     }
 }
 

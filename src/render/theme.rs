@@ -15,6 +15,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("topics.html", include_str!("../../templates/topics.html")),
     ("topic.html", include_str!("../../templates/topic.html")),
     ("404.html", include_str!("../../templates/404.html")),
+    ("search.html", include_str!("../../templates/search.html")),
 ];
 
 /// The default theme, as real files in the repository's `theme/`: (name, key in `assets`, bytes).
@@ -28,6 +29,11 @@ const THEME: &[(&str, &str, &[u8])] = &[
         "script.js",
         "script",
         include_bytes!("../../theme/script.js"),
+    ),
+    (
+        "search.js",
+        "search",
+        include_bytes!("../../theme/search.js"),
     ),
     (
         "favicon.svg",

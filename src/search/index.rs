@@ -1,0 +1,289 @@
+//! From a parsed note to what search stores about it: the weighted fields that make its postings
+//! (one quantized BM25F impact per term) and the fragment text the browser cuts snippets from.
+
+use pulldown_cmark::{Event, Tag, TagEnd};
+use std::collections::HashMap;
+
+use super::tokenize::Tokenizer;
+use crate::parse::Note;
+
+/// Field weights: how much one occurrence of a term counts, by where it occurs.
+pub const ALIAS: f32 = 4.0;
+pub const TOPIC: f32 = 3.0;
+pub const HEADING: f32 = 2.5;
+pub const DESCRIPTION: f32 = 1.5;
+pub const BODY: f32 = 1.0;
+pub const CODE: f32 = 0.9;
+pub const ALT: f32 = 0.6;
+pub const FILE_NAME: f32 = 0.4;
+/// A part of a compound (`object` in `PutObject`) counts this much of a whole word.
+pub const PART: f32 = 0.6;
+
+/// BM25 saturation and length normalization.
+const K1: f32 = 1.2;
+const B: f32 = 0.75;
+/// The share of the impact a title match decides: a note whose title holds the term (and that
+/// mentions it once) outranks one that only mentions it, however often.
+const TITLE_SHARE: f32 = 0.6;
+/// Impacts are quantized to 1..=MAX_IMPACT (one base-64 digit on the wire).
+pub const MAX_IMPACT: u8 = 63;
+
+/// What the index keeps of one note before impacts are computed.
+#[derive(Debug, Default)]
+pub struct DocTerms {
+    /// term → (weighted frequency outside the title, title match 0..=1).
+    pub terms: HashMap<String, (f32, f32)>,
+    /// Unweighted token count, for length normalization.
+    pub length: u32,
+}
+
+/// The text a result shows: plain text of the note with its headings' positions.
+#[derive(Debug, Default, Clone, PartialEq, serde::Serialize)]
+pub struct Fragment {
+    /// Title.
+    pub t: String,
+    /// URL relative to the site root.
+    pub u: String,
+    /// Topics.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub p: Vec<String>,
+    /// Headings: (offset in UTF-16 units into `x`, level, id, title).
+    pub h: Vec<(usize, u8, String, String)>,
+    /// Plain text, blocks separated by newlines.
+    pub x: String,
+}
+
+/// The fields of a note, split by weight, plus its fragment.
+#[derive(Debug, Default)]
+struct Fields {
+    prose: String,
+    code: String,
+    headings: String,
+    alt: String,
+    /// Alt text of the image being read.
+    image: Option<String>,
+    fragment: Fragment,
+    utf16: usize,
+}
+
+impl Fields {
+    fn push_text(&mut self, text: &str) {
+        self.fragment.x.push_str(text);
+        self.utf16 += text.encode_utf16().count();
+    }
+
+    fn block_end(&mut self) {
+        if !self.fragment.x.is_empty() && !self.fragment.x.ends_with('\n') {
+            self.push_text("\n");
+        }
+    }
+}
+
+/// Walks the parsed events once, sorting text into fields and building the fragment.
+fn fields(note: &Note, url: &str) -> Fields {
+    let mut f = Fields {
+        fragment: Fragment {
+            t: note.title.clone(),
+            u: url.to_string(),
+            p: note.front.topics.clone(),
+            ..Fragment::default()
+        },
+        ..Fields::default()
+    };
+    let mut headings = note.body.headings.iter();
+    let (mut in_heading, mut in_code) = (false, false);
+    for event in &note.body.events {
+        match event {
+            Event::Start(Tag::Heading { .. }) => {
+                f.block_end();
+                in_heading = true;
+                if let Some(h) = headings.next() {
+                    let entry = (f.utf16, h.level, h.id.clone(), h.title.clone());
+                    f.fragment.h.push(entry);
+                }
+            }
+            Event::End(TagEnd::Heading(_)) => {
+                in_heading = false;
+                f.headings.push('\n');
+                f.block_end();
+            }
+            Event::Start(Tag::CodeBlock(_)) => {
+                f.block_end();
+                in_code = true;
+            }
+            Event::End(TagEnd::CodeBlock) => {
+                in_code = false;
+                f.code.push('\n');
+                f.block_end();
+            }
+            Event::Start(Tag::Image { .. }) => f.image = Some(String::new()),
+            Event::End(TagEnd::Image) => {
+                let alt = f.image.take().unwrap_or_default();
+                // Exported notes often use the file name as alt text: indexed, but no snippet.
+                if !looks_like_file_name(&alt) {
+                    f.push_text(&alt);
+                }
+                f.alt.push_str(&alt);
+                f.alt.push('\n');
+            }
+            Event::End(TagEnd::Paragraph | TagEnd::Item | TagEnd::TableRow | TagEnd::TableHead) => {
+                f.block_end()
+            }
+            Event::End(TagEnd::TableCell) | Event::SoftBreak => f.push_text(" "),
+            Event::HardBreak => f.push_text("\n"),
+            Event::Text(text) if f.image.is_some() => {
+                f.image.get_or_insert_default().push_str(text);
+            }
+            Event::Text(text) => {
+                let field = match (in_heading, in_code) {
+                    (true, _) => &mut f.headings,
+                    (_, true) => &mut f.code,
+                    _ => &mut f.prose,
+                };
+                field.push_str(text);
+                field.push(' ');
+                f.push_text(text);
+            }
+            Event::Code(text) => {
+                let field = if in_heading {
+                    &mut f.headings
+                } else {
+                    &mut f.code
+                };
+                field.push_str(text);
+                field.push(' ');
+                f.push_text(text);
+            }
+            _ => {}
+        }
+    }
+    let x = f.fragment.x.trim_end().len();
+    f.fragment.x.truncate(x);
+    f
+}
+
+fn looks_like_file_name(alt: &str) -> bool {
+    let alt = alt.trim();
+    !alt.contains(' ')
+        && alt.rsplit_once('.').is_some_and(|(_, ext)| {
+            ["png", "jpg", "jpeg", "gif", "webp", "svg", "bmp"]
+                .contains(&ext.to_ascii_lowercase().as_str())
+        })
+}
+
+/// Tokenizes every field of `note` and returns its terms and fragment.
+pub fn document(tokenizer: &Tokenizer, note: &Note, url: &str) -> (DocTerms, Fragment) {
+    let f = fields(note, url);
+    let mut doc = DocTerms::default();
+    title_terms(tokenizer, &note.title, 1.0, &mut doc);
+    for alias in &note.front.aliases {
+        title_terms(tokenizer, alias, ALIAS / 5.0, &mut doc);
+    }
+    let mut add = |text: &str, weight: f32| {
+        tokenizer.each_token(text, |token| {
+            let w = if token.part { PART } else { 1.0 };
+            doc.length += 1;
+            doc.terms.entry(token.term).or_insert((0.0, 0.0)).0 += w * weight;
+        });
+    };
+    for topic in &note.front.topics {
+        add(topic, TOPIC);
+    }
+    add(note.description(), DESCRIPTION);
+    add(&f.headings, HEADING);
+    add(&f.prose, BODY);
+    add(&f.code, CODE);
+    add(&f.alt, ALT);
+    for image in &note.body.images {
+        add(&image.title, ALT);
+        add(&file_name(&image.dest), FILE_NAME);
+    }
+    (doc, f.fragment)
+}
+
+/// Title (or alias) terms: a match counts fully for the first word of a one-word title, less for
+/// later words (`IAM (Identity …)` is about IAM; `Getting started … IAM users` less so) and for
+/// longer titles.
+fn title_terms(tokenizer: &Tokenizer, title: &str, weight: f32, doc: &mut DocTerms) {
+    let tokens = tokenizer.tokens(title);
+    let words = tokens.iter().filter(|t| !t.part).count().max(1);
+    let weight = weight / (1.0 + 0.1 * (words - 1) as f32);
+    let mut word = 0;
+    for token in tokens {
+        word += usize::from(!token.part);
+        let position = if word <= 1 { 1.0 } else { 0.75 };
+        let value = weight * position * if token.part { PART } else { 1.0 };
+        doc.length += 1;
+        let entry = doc.terms.entry(token.term).or_insert((0.0, 0.0));
+        entry.1 = entry.1.max(value);
+    }
+}
+
+/// `./img/aws_console-01.png` → `aws_console-01`: screenshot names often say what they show.
+fn file_name(dest: &str) -> String {
+    let name = dest.rsplit(['/', '\\']).next().unwrap_or(dest);
+    let name = name.split(['?', '#']).next().unwrap_or(name);
+    let stem = name.rsplit_once('.').map_or(name, |(stem, _)| stem);
+    percent_encoding::percent_decode_str(stem)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// The quantized impact of a term in a document: BM25 over the weighted non-title frequency, plus a
+/// fixed share for a title (or alias) match.
+pub fn impact(tf: f32, title: f32, length: u32, avg_length: f32) -> u8 {
+    let norm = K1 * (1.0 - B + B * length as f32 / avg_length.max(1.0));
+    let body = if tf > 0.0 { tf / (tf + norm) } else { 0.0 };
+    let value = TITLE_SHARE * title.min(1.0) + (1.0 - TITLE_SHARE) * body;
+    (value * MAX_IMPACT as f32)
+        .round()
+        .clamp(1.0, MAX_IMPACT as f32) as u8
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::parse_note;
+    use crate::scan::SourceFile;
+
+    fn note(text: &str) -> Note {
+        let source = SourceFile {
+            path: "/site/notes/a.md".into(),
+            rel: "a.md".into(),
+            display: "notes/a.md".into(),
+        };
+        parse_note(source, text).0.unwrap()
+    }
+
+    #[test]
+    fn fields_and_fragment_come_from_the_parsed_events() {
+        let n = note("---\ntitle: S3\naliases: [Simple Storage]\n---\nIntro `aws s3 sync`.\n\n## Upload files\n\nText ![a bucket list](./img/bucket_list.png)\n\n```\naws s3 cp\n```\n");
+        let (doc, fragment) = document(&Tokenizer::default(), &n, "notes/a.html");
+        assert_eq!(
+            fragment.x,
+            "Intro aws s3 sync.\nUpload files\nText a bucket list\naws s3 cp"
+        );
+        assert_eq!(
+            fragment.h,
+            [(19, 2, "upload-files".into(), "Upload files".into())]
+        );
+        assert_eq!(&fragment.x[19..31], "Upload files");
+        assert!(doc.terms["s3"].1 > 0.0, "title match");
+        assert!(doc.terms["simpl"].1 > 0.0, "alias counts as title");
+        assert!(doc.terms.contains_key("bucket_list"), "file name");
+        assert!(doc.terms["upload"].0 >= HEADING);
+    }
+
+    #[test]
+    fn a_title_match_outranks_mentions() {
+        let title_only = impact(0.0, 1.0, 100, 100.0);
+        let mentioned_often = impact(50.0, 0.0, 100, 100.0);
+        let mentioned_once = impact(1.0, 0.0, 100, 100.0);
+        assert!(title_only > mentioned_once);
+        assert!(impact(1.0, 1.0, 100, 100.0) > mentioned_often);
+        assert!(mentioned_often > mentioned_once);
+        // Longer notes weigh one mention less.
+        assert!(impact(1.0, 0.0, 400, 100.0) < mentioned_once);
+        assert!((1..=MAX_IMPACT).contains(&impact(0.0, 0.0, 10, 100.0)));
+    }
+}

@@ -1,0 +1,227 @@
+//! Browser scenarios: the same checks over HTTP (a tiny static server on 127.0.0.1:0) and from
+//! file://, where the index loads through `<script>` twins.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+
+use super::cdp::Browser;
+use super::site::BuiltSite;
+
+pub fn find_chromium() -> Option<PathBuf> {
+    let from_env = std::env::var_os("CHROMIUM").map(PathBuf::from);
+    from_env
+        .into_iter()
+        .chain(["/usr/bin/chromium", "/usr/bin/chromium-browser"].map(PathBuf::from))
+        .find(|p| p.is_file())
+}
+
+pub fn run_all(chromium: &Path, site: &BuiltSite) {
+    let base = serve(site.out.clone());
+    let mut browser = Browser::launch(chromium);
+    eager_page_loads_no_engine(&mut browser, &base);
+    dropdown_results_deep_link_and_highlight(&mut browser, &base);
+    let file_base = format!("file://{}/", site.out.display());
+    dropdown_results_deep_link_and_highlight(&mut browser, &file_base);
+    search_page_and_markup_shown_as_text(&mut browser, &base);
+    search_page_and_markup_shown_as_text(&mut browser, &file_base);
+    typo_is_corrected(&mut browser, &file_base);
+}
+
+fn eager_page_loads_no_engine(b: &mut Browser, base: &str) {
+    b.navigate(&format!("{base}index.html"));
+    let scripts =
+        b.eval("[...document.scripts].map(s => s.src).filter(s => s.includes('search')).length");
+    assert_eq!(
+        scripts, 0,
+        "search.js must not load before the user touches search"
+    );
+    let size = b.eval(
+        "performance.getEntriesByType('resource').filter(r => r.name.includes('/search')).length",
+    );
+    assert_eq!(size, 0, "no index part before the user touches search");
+}
+
+fn dropdown_results_deep_link_and_highlight(b: &mut Browser, base: &str) {
+    b.navigate(&format!("{base}index.html"));
+    b.eval("document.getElementById('search-input').focus()");
+    b.type_text("lambda");
+    b.wait_for(
+        "document.querySelector('#search-popup .sr-note')",
+        "dropdown results",
+    );
+    let first = b.eval("document.querySelector('#search-popup .sr-note .sr-title').textContent");
+    assert_eq!(first, "Lambda", "{base}: first result");
+    b.screenshot("dropdown");
+    let mark =
+        b.eval("document.querySelector('#search-popup .sr-note mark').textContent.toLowerCase()");
+    assert_eq!(mark, "lambda", "the title's match is highlighted");
+    // Keyboard: the first option is the note; Enter opens it with the terms to highlight.
+    b.press("ArrowDown", 40);
+    let active = b.eval("document.querySelector('#search-popup .is-active').className");
+    assert!(active.as_str().unwrap().contains("sr-note"), "{active}");
+    b.press("Enter", 13);
+    b.wait_for(
+        "location.pathname.endsWith('notes/lambda.html') && document.readyState === 'complete'",
+        "the note to open",
+    );
+    b.wait_for(
+        "document.querySelectorAll('main mark.search-hit').length > 2",
+        "terms highlighted on the landing page",
+    );
+    b.screenshot("landing");
+    assert_eq!(
+        b.eval("new URLSearchParams(location.search).get('h')"),
+        "lambda"
+    );
+    // A heading sub-result deep-links to the heading.
+    b.navigate(&format!("{base}index.html"));
+    b.eval("document.getElementById('search-input').focus()");
+    b.type_text("lambda_handler");
+    let href = b.wait_for("document.querySelector('#search-popup .sr-sub') && document.querySelector('#search-popup .sr-sub').getAttribute('href')", "a heading sub-result");
+    let href = href.as_str().unwrap().to_string();
+    assert!(
+        href.starts_with("notes/lambda.html?h=") && href.contains('#'),
+        "{href}"
+    );
+    b.eval("document.querySelector('#search-popup .sr-sub').click()");
+    b.wait_for(
+        "location.hash.length > 1 && document.readyState === 'complete'",
+        "the deep link",
+    );
+    let target = b.eval("!!document.getElementById(decodeURIComponent(location.hash.slice(1)))");
+    assert_eq!(target, true, "{href}: the anchor exists");
+    b.wait_for(
+        "document.querySelector('main mark.search-hit')",
+        "highlight after a deep link",
+    );
+    // Esc closes the dropdown.
+    b.navigate(&format!("{base}index.html"));
+    b.eval("document.getElementById('search-input').focus()");
+    b.type_text("ec2");
+    b.wait_for(
+        "!document.getElementById('search-popup').hidden",
+        "dropdown",
+    );
+    b.press("Escape", 27);
+    assert_eq!(
+        b.eval("document.getElementById('search-popup').hidden"),
+        true
+    );
+}
+
+fn search_page_and_markup_shown_as_text(b: &mut Browser, base: &str) {
+    b.navigate(&format!("{base}search.html?q=injection"));
+    b.wait_for(
+        "document.querySelector('#search-results a')",
+        "search page results",
+    );
+    b.screenshot("search-page");
+    let title = b.eval("document.querySelector('#search-results a .sr-title').textContent");
+    assert!(
+        title
+            .as_str()
+            .unwrap()
+            .contains("<script>window.__xss = 1</script>"),
+        "{title}"
+    );
+    assert_eq!(
+        b.eval("document.querySelectorAll('#search-results script, #search-results img').length"),
+        0
+    );
+    assert_eq!(
+        b.eval("typeof window.__xss"),
+        "undefined",
+        "note markup must never run"
+    );
+    assert_eq!(
+        b.eval("document.getElementById('search-input').value"),
+        "injection"
+    );
+    // Shared links work for ordinary queries too.
+    b.navigate(&format!("{base}search.html?q=static+website"));
+    b.wait_for(
+        "document.querySelector('#search-results a')",
+        "search page results",
+    );
+    let first = b.eval("document.querySelector('#search-results a .sr-title').textContent");
+    assert_eq!(first, "S3 (Simple Storage Service)");
+    let href = b.eval("document.querySelector('#search-results a').getAttribute('href')");
+    assert!(
+        href.as_str().unwrap().starts_with("notes/s3.html?h="),
+        "{href}"
+    );
+}
+
+fn typo_is_corrected(b: &mut Browser, base: &str) {
+    b.navigate(&format!("{base}notes/ec2.html"));
+    b.eval("document.getElementById('search-input').focus()");
+    b.type_text("lamda");
+    b.wait_for(
+        "document.querySelector('#search-popup .sr-fix')",
+        "a did-you-mean",
+    );
+    b.screenshot("did-you-mean");
+    assert_eq!(
+        b.eval("document.querySelector('#search-popup .sr-fix').textContent"),
+        "lambda"
+    );
+    let first = b.eval("document.querySelector('#search-popup .sr-note').getAttribute('href')");
+    assert!(
+        first
+            .as_str()
+            .unwrap()
+            .starts_with("../notes/lambda.html?h="),
+        "{first}"
+    );
+}
+
+/// Serves `root` on 127.0.0.1 (a free port) until the test process ends; returns the base URL.
+fn serve(root: PathBuf) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}/", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let root = root.clone();
+            std::thread::spawn(move || respond(stream, &root));
+        }
+    });
+    base
+}
+
+fn respond(mut stream: std::net::TcpStream, root: &Path) {
+    let mut line = String::new();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    if reader.read_line(&mut line).is_err() {
+        return;
+    }
+    let mut header = String::new();
+    while reader.read_line(&mut header).is_ok_and(|n| n > 2) {
+        header.clear();
+    }
+    let path = line.split_whitespace().nth(1).unwrap_or("/");
+    let path = path.split(['?', '#']).next().unwrap_or("/");
+    let path = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
+    let mut file = root.join(path.trim_start_matches('/'));
+    if file.is_dir() {
+        file = file.join("index.html");
+    }
+    let (status, body) = match std::fs::read(&file) {
+        Ok(body) if !path.contains("..") => ("200 OK", body),
+        _ => ("404 Not Found", b"not found".to_vec()),
+    };
+    let kind = match file.extension().and_then(|e| e.to_str()) {
+        Some("html") => "text/html; charset=utf-8",
+        Some("js") => "text/javascript",
+        Some("json") => "application/json",
+        Some("css") => "text/css",
+        Some("svg") => "image/svg+xml",
+        _ => "application/octet-stream",
+    };
+    let head = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = stream.write_all(head.as_bytes());
+    let _ = stream.write_all(&body);
+}
