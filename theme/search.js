@@ -138,40 +138,61 @@
     return out;
   }
 
-  // Spans of `text` with UTF-16 offsets: [{s, e, t: [[term, isPart]…]}].
+  // Span classes of ASCII characters: 1 word, 3 separator, 0 other.
+  const ASCII = new Uint8Array(128);
+  for (let i = 0; i < 128; i++) ASCII[i] = /[A-Za-z0-9_]/.test(String.fromCharCode(i)) ? 1 : '.:/@#-'.includes(String.fromCharCode(i)) ? 3 : 0;
+  // A span's tokens depend only on its text, and words repeat: cache them (shared arrays, read only).
+  const seen = new Map();
+  const tokensOf = (raw, cjk, stemming) => {
+    const key = (stemming ? '+' : '-') + raw;
+    let t = seen.get(key);
+    if (!t) {
+      if (seen.size > 50000) seen.clear();
+      seen.set(key, (t = spanTokens(raw, cjk, stemming)));
+    }
+    return t;
+  };
+  // Spans of `text` with UTF-16 offsets: [{s, e, t: [[term, isPart]…]}], in one pass; a word span
+  // continues over separators only when a word character follows them.
   function spans(text, stemming = true) {
-    const at = [], k = [];
-    let pos = 0;
-    for (const c of text) {
-      at.push(pos);
-      k.push(isCjk(c) ? 2 : reWord.test(c) ? 1 : '.:/@#-'.includes(c) ? 3 : 0);
-      pos += c.length;
-    }
-    at.push(pos);
-    const run = (i, v) => { while (k[i] === v) i++; return i; };
     const out = [];
-    for (let i = 0; i < k.length;) {
-      if (!k[i] || k[i] === 3) { i++; continue; }
-      let j = run(i, k[i]);
-      if (k[i] === 1) for (let m; (m = run(j, 3)) > j && k[m] === 1;) j = run(m, 1);
-      const t = spanTokens(text.slice(at[i], at[j]), k[i] === 2, stemming);
-      if (t.length) out.push({ s: at[i], e: at[j], t });
-      i = j;
+    let ws = -1, we = 0, cs = -1;
+    const push = (s, e, cjk) => { const t = tokensOf(text.slice(s, e), cjk, stemming); if (t.length) out.push({ s, e, t }); };
+    for (let i = 0, n = 1; i < text.length; i += n) {
+      const x = text.charCodeAt(i);
+      let k;
+      n = 1;
+      if (x < 128) k = ASCII[x];
+      else {
+        const c = String.fromCodePoint(text.codePointAt(i));
+        n = c.length;
+        k = isCjk(c) ? 2 : reWord.test(c) ? 1 : 0;
+      }
+      if (k === 2) {
+        if (ws >= 0) { push(ws, we, false); ws = -1; }
+        if (cs < 0) cs = i;
+        continue;
+      }
+      if (cs >= 0) { push(cs, i, true); cs = -1; }
+      if (k === 1) { if (ws < 0) ws = i; we = i + n; } else if (k === 0 && ws >= 0) { push(ws, we, false); ws = -1; }
     }
+    if (cs >= 0) push(cs, text.length, true);
+    if (ws >= 0) push(ws, we, false);
     return out;
   }
   const tokens = (text, stemming) => spans(text, stemming).flatMap((s) => s.t);
 
   /* ---------- Query ---------- */
-  // Groups (one per word; every group must match) and phrases (sequences of whole terms).
-  function parseQuery(q, stemming) {
+  // Groups (one per word; every group must match) and phrases (sequences of whole terms). While
+  // `typing`, the last word is a prefix.
+  function parseQuery(q, stemming, typing = true) {
     const groups = [], phrases = [];
     q.split('"').forEach((seg, i, all) => {
       const sp = spans(seg, stemming), phrase = i % 2 === 1;
       if (phrase && sp.length > 1) phrases.push(sp.flatMap((s) => s.t.filter((t) => !t[1]).map((t) => t[0])));
       sp.forEach((s, j) => {
         const whole = s.t.filter((t) => !t[1]).map((t) => t[0]), parts = s.t.filter((t) => t[1]).map((t) => t[0]);
-        const last = !phrase && i === all.length - 1 && j === sp.length - 1 && s.e === seg.length;
+        const last = typing && !phrase && i === all.length - 1 && j === sp.length - 1 && s.e === seg.length;
         if (!whole.length) whole.push(parts.shift());
         whole.forEach((w, n) => groups.push({
           w, parts: whole.length > 1 ? [] : parts, raw: seg.slice(s.s, s.e).normalize('NFKC').toLowerCase(),
@@ -262,8 +283,9 @@
         for (const [t, sim] of await expand(g)) await use(t, sim);
         if (acc.size || !g.parts.length) return acc;
       }
-      await use(g.w, g.parts.length ? 2 : 1);
-      if (g.parts.length) {
+      const whole = await use(g.w, g.parts.length ? 2 : 1);
+      // Parts (s3, putobject, put, object) widen a rare compound; a common one needs no more shards.
+      if (g.parts.length && (!whole || whole.d.length < 10)) {
         const pls = await Promise.all(g.parts.map(post));
         if (pls.every(Boolean)) {
           const all = new Map();
@@ -309,9 +331,9 @@
       for (let i = 0; i + ph.length <= seq.length; i++) if (ph.every((t, j) => seq[i + j] === t)) return true;
       return false;
     };
-    async function search(q, limit = 10) {
+    async function search(q, limit = 10, typing = true) {
       meta = meta || (await load('meta'));
-      const { groups, phrases } = parseQuery(q, meta.stem);
+      const { groups, phrases } = parseQuery(q, meta.stem, typing);
       if (!groups.length) return { results: [], terms: new Set() };
       let r = await rank(groups), suggestion = null;
       if (!r.and && r.maps.some((m) => !m.size)) {
@@ -347,12 +369,19 @@
   const hitSpans = (sp, terms) => sp.filter((s) => s.t.some((t) => terms.has(t[0])));
   // The ~`size`-character window of [from, to) with the most distinct hits: [[text, isMark]…].
   function snippet(x, hits, from, to, size) {
-    let best = from, bestN = -1;
-    for (const h of hits) {
-      if (h.s < from || h.e > to) continue;
-      const seen = new Set();
-      for (const o of hits) if (o.s >= h.s && o.e <= h.s + size && o.e <= to) seen.add(x.slice(o.s, o.e).toLowerCase());
-      if (seen.size > bestN) { bestN = seen.size; best = h.s; }
+    hits = hits.filter((h) => h.s >= from && h.e <= to);
+    // Sliding window over the hits (two pointers), counting distinct words in it.
+    let best = from, bestN = 0;
+    const count = new Map();
+    for (let i = 0, j = 0; i < hits.length; i++) {
+      if (j < i) j = i;
+      for (; j < hits.length && hits[j].e <= hits[i].s + size; j++) {
+        const w = x.slice(hits[j].s, hits[j].e).toLowerCase();
+        count.set(w, (count.get(w) || 0) + 1);
+      }
+      if (count.size > bestN) { bestN = count.size; best = hits[i].s; }
+      const w = x.slice(hits[i].s, hits[i].e).toLowerCase(), c = (count.get(w) || 1) - 1;
+      if (c > 0) count.set(w, c); else count.delete(w);
     }
     let s = Math.max(from, best - 40);
     if (s > from) { const sp = x.indexOf(' ', s); s = sp > 0 && sp < best ? sp + 1 : s; }
@@ -370,12 +399,12 @@
   }
   function describe(f, terms, d) {
     const hits = hitSpans(f.sp, terms), h = f.h || [];
-    const sections = h.map((x, i) => {
-      const end = i + 1 < h.length ? h[i + 1][0] : f.x.length;
-      const n = hits.filter((s) => s.s >= x[0] && s.s < end).length;
-      return { n, start: x[0], end, id: x[2], title: x[3] };
-    }).filter((s) => s.n > 0);
-    const subs = sections.sort((a, b) => b.n - a.n).slice(0, 3).sort((a, b) => a.start - b.start)
+    const sections = h.map((x, i) => ({ n: 0, start: x[0], end: i + 1 < h.length ? h[i + 1][0] : f.x.length, id: x[2], title: x[3] }));
+    for (let i = 0, k = 0; i < hits.length; i++) {
+      while (k + 1 < sections.length && sections[k + 1].start <= hits[i].s) k++;
+      if (sections[k] && sections[k].start <= hits[i].s) sections[k].n++;
+    }
+    const subs = sections.filter((s) => s.n > 0).sort((a, b) => b.n - a.n).slice(0, 3).sort((a, b) => a.start - b.start)
       .map((s) => ({ id: s.id, title: s.title, snippet: snippet(f.x, hits, s.start + s.title.length, s.end, 90) }));
     return { doc: d, title: f.t, url: f.u, topics: f.p || [], snippet: snippet(f.x, hits, 0, f.x.length, 170), subs, hits: hitSpans(f.ts, terms) };
   }
@@ -543,7 +572,7 @@
     input.value = q;
     remember(q);
     out.replaceChildren(status('Searching…'));
-    engine.search(q, 30).then((res) => {
+    engine.search(q, 30, false).then((res) => {
       const list = el('ol', 'sr-list');
       for (const g of resultNodes(res, q, true)) { const li = el('li', 'sr-group'); li.append(...g); list.append(li); }
       const head = describeStatus(res, q) || status(res.total + (res.total === 1 ? ' note' : ' notes') + ' found.');

@@ -2,9 +2,9 @@
 //! (one quantized BM25F impact per term) and the fragment text the browser cuts snippets from.
 
 use pulldown_cmark::{Event, Tag, TagEnd};
-use std::collections::HashMap;
 
 use super::tokenize::Tokenizer;
+use super::FastMap;
 use crate::parse::Note;
 
 /// Field weights: how much one occurrence of a term counts, by where it occurs.
@@ -32,7 +32,7 @@ pub const MAX_IMPACT: u8 = 63;
 #[derive(Debug, Default)]
 pub struct DocTerms {
     /// term → (weighted frequency outside the title, title match 0..=1).
-    pub terms: HashMap<String, (f32, f32)>,
+    pub terms: FastMap<String, (f32, f32)>,
     /// Unweighted token count, for length normalization.
     pub length: u32,
 }
@@ -180,10 +180,15 @@ pub fn document(tokenizer: &Tokenizer, note: &Note, url: &str) -> (DocTerms, Fra
         title_terms(tokenizer, alias, ALIAS / 5.0, &mut doc);
     }
     let mut add = |text: &str, weight: f32| {
-        tokenizer.each_token(text, |token| {
-            let w = if token.part { PART } else { 1.0 };
+        tokenizer.each_token(text, |term, part| {
+            let w = if part { PART } else { 1.0 };
             doc.length += 1;
-            doc.terms.entry(token.term).or_insert((0.0, 0.0)).0 += w * weight;
+            match doc.terms.get_mut(term) {
+                Some(entry) => entry.0 += w * weight,
+                None => {
+                    doc.terms.insert(term.to_string(), (w * weight, 0.0));
+                }
+            }
         });
     };
     for topic in &note.front.topics {
@@ -285,5 +290,52 @@ mod tests {
         // Longer notes weigh one mention less.
         assert!(impact(1.0, 0.0, 400, 100.0) < mentioned_once);
         assert!((1..=MAX_IMPACT).contains(&impact(0.0, 0.0, 10, 100.0)));
+    }
+}
+
+#[cfg(test)]
+mod timing {
+    use super::*;
+
+    /// `SEARCH_TIMING_DIR=bench-out/search/corpus-1000/notes cargo test --release timing -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn time_documents() {
+        let dir = std::env::var("SEARCH_TIMING_DIR").unwrap();
+        let mut notes = Vec::new();
+        for entry in walkdir::WalkDir::new(&dir) {
+            let entry = entry.unwrap();
+            if entry.path().extension().is_some_and(|e| e == "md") {
+                let text = std::fs::read_to_string(entry.path()).unwrap();
+                let source = crate::scan::SourceFile {
+                    path: entry.path().into(),
+                    rel: "a.md".into(),
+                    display: "a.md".into(),
+                };
+                notes.push(crate::parse::parse_note(source, &text).0.unwrap());
+            }
+        }
+        let tokenizer = Tokenizer::default();
+        let start = std::time::Instant::now();
+        let mut n = 0;
+        for note in &notes {
+            n += fields(note, "x").fragment.x.len();
+        }
+        let fields_time = start.elapsed();
+        let start = std::time::Instant::now();
+        let mut tokens = 0;
+        for note in &notes {
+            tokenizer.each_token(&note.body.text, |_, _| tokens += 1);
+        }
+        let tok_time = start.elapsed();
+        let start = std::time::Instant::now();
+        for note in &notes {
+            let _ = document(&tokenizer, note, "x");
+        }
+        eprintln!(
+            "{} notes, {n} bytes: fields {fields_time:?}, tokenize body {tok_time:?} ({tokens} tokens), document {:?}",
+            notes.len(),
+            start.elapsed()
+        );
     }
 }

@@ -16,10 +16,33 @@ pub mod tokenize;
 
 use rayon::prelude::*;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::graph::Site;
 use index::Fragment;
 use tokenize::Tokenizer;
+
+/// A hash map with a fast, non-keyed hash (FxHash): term keys come from the site's own notes.
+pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+/// The Fx hash of rustc: a rotate, xor and multiply per 8 bytes.
+#[derive(Default, Clone, Copy)]
+pub struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
+                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
 
 /// Shards are cut at about this many bytes of JSON (~8–12 KB gzipped).
 const SHARD_BYTES: usize = 24 * 1024;
@@ -59,7 +82,7 @@ pub fn build(site: &Site, options: SearchOptions) -> Vec<(String, Vec<u8>)> {
 fn postings(docs: Vec<index::DocTerms>) -> Vec<(String, String)> {
     let total: u64 = docs.iter().map(|d| u64::from(d.length)).sum();
     let avg = total as f32 / docs.len().max(1) as f32;
-    let mut lists: HashMap<String, Vec<(u32, u8)>> = HashMap::new();
+    let mut lists: FastMap<String, Vec<(u32, u8)>> = FastMap::default();
     for (id, doc) in docs.into_iter().enumerate() {
         for (term, (tf, title)) in doc.terms {
             let impact = index::impact(tf, title, doc.length, avg);

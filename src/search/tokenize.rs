@@ -14,6 +14,9 @@
 //!   tokens of ASCII letters only are stemmed with Snowball English (Porter2).
 
 use rust_stemmers::{Algorithm, Stemmer};
+use std::cell::RefCell;
+
+use super::FastMap;
 use unicode_normalization::UnicodeNormalization;
 
 /// The longest token indexed, in characters.
@@ -35,10 +38,17 @@ pub struct Token {
     pub part: bool,
 }
 
-/// Turns text into terms; holds the stemmer so it is created once.
+/// Turns text into terms; holds the stemmer and a cache of stems (a tokenizer per worker thread).
 pub struct Tokenizer {
     stemmer: Option<Stemmer>,
+    /// Lower-case word → stem: most words of a site repeat, and stemming is the costly step.
+    stems: RefCell<FastMap<String, String>>,
+    /// ASCII span → its tokens: a span's tokens depend only on its text, and spans repeat.
+    spans: RefCell<FastMap<String, Vec<(String, bool)>>>,
 }
+
+/// Above this many cached spans the cache starts over (bounds memory on huge sites).
+const SPAN_CACHE: usize = 400_000;
 
 impl Default for Tokenizer {
     fn default() -> Self {
@@ -51,46 +61,89 @@ impl Tokenizer {
     pub fn new(stem: bool) -> Tokenizer {
         Tokenizer {
             stemmer: stem.then(|| Stemmer::create(Algorithm::English)),
+            stems: RefCell::default(),
+            spans: RefCell::default(),
         }
     }
 
     /// Every token of `text`, in order.
     pub fn tokens(&self, text: &str) -> Vec<Token> {
         let mut out = Vec::new();
-        self.each_token(text, |t| out.push(t));
+        self.each_token(text, |term, part| {
+            out.push(Token {
+                term: term.to_string(),
+                part,
+            })
+        });
         out
     }
 
-    /// Calls `f` for every token of `text`, in order, without collecting spans.
-    pub fn each_token(&self, text: &str, mut f: impl FnMut(Token)) {
-        for (start, end, cjk) in raw_spans(text) {
+    /// Calls `f(term, is_part)` for every token of `text`, in order, allocating as little as it can.
+    pub fn each_token(&self, text: &str, mut f: impl FnMut(&str, bool)) {
+        raw_spans(text, |start, end, cjk| {
             let span = &text[start..end];
             if cjk {
                 cjk_tokens(span, &mut f);
+            } else if span.is_ascii() {
+                // NFKC leaves ASCII as it is.
+                self.cached_word_tokens(span, &mut f);
             } else {
-                self.word_tokens(span, &mut f);
+                self.word_tokens(&span.nfkc().collect::<String>(), &mut f);
             }
-        }
+        });
     }
 
     /// Porter2 for lower-case ASCII words; anything else is returned as is.
     pub fn stem(&self, word: &str) -> String {
-        match &self.stemmer {
-            Some(stemmer) if word.bytes().all(|b| b.is_ascii_lowercase()) => {
-                stemmer.stem(word).into_owned()
-            }
-            _ => word.to_string(),
-        }
+        let mut out = String::new();
+        self.with_stem(word, |s| out.push_str(s));
+        out
     }
 
-    fn word_tokens(&self, raw: &str, f: &mut dyn FnMut(Token)) {
-        let span: String = raw.nfkc().collect();
-        let compound = span.chars().any(|c| is_sep(c) || c == '_');
-        if !compound {
-            self.word(&span, false, f);
+    fn with_stem(&self, word: &str, f: impl FnOnce(&str)) {
+        let Some(stemmer) = &self.stemmer else {
+            return f(word);
+        };
+        if word.is_empty() || !word.bytes().all(|b| b.is_ascii_lowercase()) {
+            return f(word);
+        }
+        let mut stems = self.stems.borrow_mut();
+        if let Some(stem) = stems.get(word) {
+            return f(stem);
+        }
+        let stem = stemmer.stem(word).into_owned();
+        f(&stem);
+        stems.insert(word.to_string(), stem);
+    }
+
+    fn cached_word_tokens(&self, span: &str, f: &mut dyn FnMut(&str, bool)) {
+        let mut cache = self.spans.borrow_mut();
+        if let Some(tokens) = cache.get(span) {
+            for (term, part) in tokens {
+                f(term, *part);
+            }
             return;
         }
-        self.emit(span.to_lowercase(), false, f);
+        let mut tokens = Vec::new();
+        self.word_tokens(span, &mut |term, part| {
+            tokens.push((term.to_string(), part))
+        });
+        for (term, part) in &tokens {
+            f(term, *part);
+        }
+        if cache.len() >= SPAN_CACHE {
+            cache.clear();
+        }
+        cache.insert(span.to_string(), tokens);
+    }
+
+    fn word_tokens(&self, span: &str, f: &mut dyn FnMut(&str, bool)) {
+        let compound = span.chars().any(|c| is_sep(c) || c == '_');
+        if !compound {
+            self.word(span, false, f);
+            return;
+        }
+        emit(&lower(span), false, f);
         for part in span.split(|c: char| is_sep(c) || c == '_') {
             if !part.is_empty() {
                 self.word(part, true, f);
@@ -99,83 +152,114 @@ impl Tokenizer {
     }
 
     /// A word without separators: itself, then its camel-case pieces.
-    fn word(&self, word: &str, part: bool, f: &mut dyn FnMut(Token)) {
-        self.emit(self.stem(&word.to_lowercase()), part, f);
-        let pieces = camel_pieces(word);
-        if pieces.len() > 1 {
-            for piece in pieces {
-                self.emit(self.stem(&piece.to_lowercase()), true, f);
+    fn word(&self, word: &str, part: bool, f: &mut dyn FnMut(&str, bool)) {
+        self.with_stem(&lower(word), |s| emit(s, part, f));
+        if word.chars().skip(1).any(char::is_uppercase) {
+            let pieces = camel_pieces(word);
+            if pieces.len() > 1 {
+                for piece in pieces {
+                    self.with_stem(&lower(piece), |s| emit(s, true, f));
+                }
             }
         }
     }
+}
 
-    fn emit(&self, term: String, part: bool, f: &mut dyn FnMut(Token)) {
-        let chars = term.chars().count();
-        if (2..=MAX_TOKEN_CHARS).contains(&chars) && !is_stop_word(&term) {
-            f(Token { term, part });
-        }
+fn lower(text: &str) -> String {
+    if text.is_ascii() {
+        text.to_ascii_lowercase()
+    } else {
+        text.to_lowercase()
+    }
+}
+
+fn emit(term: &str, part: bool, f: &mut dyn FnMut(&str, bool)) {
+    let chars = if term.is_ascii() {
+        term.len()
+    } else {
+        term.chars().count()
+    };
+    if (2..=MAX_TOKEN_CHARS).contains(&chars) && !is_stop_word(term) {
+        f(term, part);
     }
 }
 
 /// Whether `word` (lower case, unstemmed) is dropped.
 pub fn is_stop_word(word: &str) -> bool {
-    STOP_WORDS.binary_search(&word).is_ok()
+    word.len() <= 5 && STOP_WORDS.binary_search(&word).is_ok()
 }
 
-fn cjk_tokens(raw: &str, f: &mut dyn FnMut(Token)) {
+fn cjk_tokens(raw: &str, f: &mut dyn FnMut(&str, bool)) {
     let chars: Vec<char> = raw.nfkc().collect();
     if chars.len() == 1 {
-        f(Token {
-            term: chars[0].to_string(),
-            part: false,
-        });
+        f(&chars[0].to_string(), false);
     }
     for pair in chars.windows(2) {
-        f(Token {
-            term: pair.iter().collect(),
-            part: false,
-        });
+        f(&pair.iter().collect::<String>(), false);
     }
 }
 
-/// `(start, end, is_cjk)` byte ranges of the spans of `text`.
-fn raw_spans(text: &str) -> Vec<(usize, usize, bool)> {
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
-    let end_of = |i: usize| chars.get(i).map_or(text.len(), |&(b, _)| b);
-    let mut spans = Vec::new();
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i].1;
-        if is_cjk(c) {
-            let j = run(&chars, i, is_cjk);
-            spans.push((chars[i].0, end_of(j), true));
-            i = j;
-        } else if is_word(c) {
-            let mut j = run(&chars, i, is_word);
-            loop {
-                let k = run(&chars, j, is_sep);
-                if k > j && k < chars.len() && is_word(chars[k].1) {
-                    j = run(&chars, k, is_word);
-                } else {
-                    break;
+#[derive(Clone, Copy, PartialEq)]
+enum Class {
+    Other,
+    Word,
+    Sep,
+    Cjk,
+}
+
+fn class(c: char) -> Class {
+    if c.is_ascii() {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            Class::Word
+        } else if is_sep(c) {
+            Class::Sep
+        } else {
+            Class::Other
+        }
+    } else if is_cjk(c) {
+        Class::Cjk
+    } else if c.is_alphanumeric() {
+        Class::Word
+    } else {
+        Class::Other
+    }
+}
+
+/// Calls `f(start, end, is_cjk)` with the byte range of each span of `text`, in one pass: a word
+/// span continues over separators only when a word character follows them.
+fn raw_spans(text: &str, mut f: impl FnMut(usize, usize, bool)) {
+    let (mut word, mut word_end, mut cjk) = (None, 0, None);
+    for (i, c) in text.char_indices() {
+        let class = class(c);
+        if class == Class::Cjk {
+            if let Some(start) = word.take() {
+                f(start, word_end, false);
+            }
+            cjk.get_or_insert(i);
+            continue;
+        }
+        if let Some(start) = cjk.take() {
+            f(start, i, true);
+        }
+        match class {
+            Class::Word => {
+                word.get_or_insert(i);
+                word_end = i + c.len_utf8();
+            }
+            Class::Sep => {}
+            _ => {
+                if let Some(start) = word.take() {
+                    f(start, word_end, false);
                 }
             }
-            spans.push((chars[i].0, end_of(j), false));
-            i = j;
-        } else {
-            i += 1;
         }
     }
-    spans
-}
-
-/// The index after the run of characters matching `class` that starts at `from`.
-fn run(chars: &[(usize, char)], from: usize, class: fn(char) -> bool) -> usize {
-    let mut i = from;
-    while i < chars.len() && class(chars[i].1) {
-        i += 1;
+    if let Some(start) = cjk {
+        f(start, text.len(), true);
     }
-    i
+    if let Some(start) = word {
+        f(start, word_end, false);
+    }
 }
 
 /// Splits `PutObject` → `Put`, `Object`; `HTTPServer` → `HTTP`, `Server`; `EC2Instance` → `EC2`,
@@ -197,10 +281,6 @@ fn camel_pieces(word: &str) -> Vec<&str> {
     }
     pieces.push(&word[start..]);
     pieces
-}
-
-fn is_word(c: char) -> bool {
-    (c.is_alphanumeric() || c == '_') && !is_cjk(c)
 }
 
 fn is_sep(c: char) -> bool {
