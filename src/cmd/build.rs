@@ -28,6 +28,8 @@ pub fn run(args: &BuildArgs) -> Result<Outcome, Failure> {
         &renderer,
         BuildOptions {
             drafts: args.drafts,
+            ocr: args.ocr,
+            check_only: false,
         },
         &progress,
     );

@@ -31,6 +31,8 @@ pub fn run(args: &CheckArgs) -> Result<Outcome, Failure> {
         &renderer,
         BuildOptions {
             drafts: args.drafts,
+            ocr: false,
+            check_only: true,
         },
         &progress,
     );

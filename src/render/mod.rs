@@ -2,6 +2,7 @@
 //! rayon workers), plus the theme assets, `404.html` and `sitemap.xml`, into an in-memory [`Output`].
 
 mod html;
+mod picture;
 pub mod theme;
 mod topicmap;
 mod views;
@@ -141,6 +142,9 @@ impl Renderer {
         }
         for asset in assets.ok() {
             output.copy(asset.out.clone(), asset.source.clone());
+            for variant in &asset.variants {
+                output.copy(variant.out.clone(), variant.file.clone());
+            }
         }
         if let Some(base) = &config.base_url {
             output.add("sitemap.xml".into(), sitemap(site, base).into_bytes());
