@@ -157,10 +157,14 @@ pub fn rebuild(
     };
     let (site, diags) = timings.measure("link", || graph::build(notes, &input));
     diagnostics.extend(diags);
+    progress.set_message("processing images");
+    progress.set_position(0);
+    progress.set_length(site.local_files().len() as u64);
     let image_options = images::LoadOptions {
         config: &config.images,
         process: !options.check_only,
         ocr: options.ocr || config.images.ocr,
+        tick: &tick,
     };
     let (assets, diags) = timings.measure("images", || {
         images::load(&site, image_options, previous.assets, is_unchanged)

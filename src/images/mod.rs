@@ -130,13 +130,15 @@ impl Assets {
 }
 
 /// What the images stage is asked to do.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct LoadOptions<'a> {
     pub config: &'a ImagesConfig,
     /// Make variants and read text; `check` only needs the facts and writes nothing.
     pub process: bool,
     /// Read the text in screenshots (`--ocr` or `[images] ocr = true`).
     pub ocr: bool,
+    /// Called once per distinct file processed (the progress bar).
+    pub tick: &'a (dyn Fn() + Sync),
 }
 
 /// Loads every local file of `site` (reusing `previous` entries for files `is_unchanged` accepts),
@@ -303,6 +305,7 @@ impl Worker<'_> {
             .map(|((hash, is_image), paths)| {
                 let source = Source::new(&paths[0], hash);
                 let asset = self.load_one(&source, is_image);
+                (self.options.tick)();
                 (paths, asset)
             })
             .collect();

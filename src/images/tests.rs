@@ -8,6 +8,7 @@ fn options(config: &ImagesConfig) -> LoadOptions<'_> {
         config,
         process: true,
         ocr: false,
+        tick: &|| {},
     }
 }
 
