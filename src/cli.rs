@@ -46,6 +46,9 @@ pub struct BuildArgs {
     /// Include notes marked `draft: true`
     #[arg(long)]
     pub drafts: bool,
+    /// Read the text inside screenshots with tesseract (shown under each screenshot, searchable)
+    #[arg(long)]
+    pub ocr: bool,
     /// Print only errors
     #[arg(long, short)]
     pub quiet: bool,
@@ -82,6 +85,9 @@ pub struct ServeArgs {
     /// Poll for changes instead of using native file events (network file systems, WSL)
     #[arg(long)]
     pub poll: bool,
+    /// Read the text inside screenshots with tesseract (shown under each screenshot, searchable)
+    #[arg(long)]
+    pub ocr: bool,
 }
 
 #[derive(Debug, Args, Clone)]

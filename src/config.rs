@@ -32,6 +32,8 @@ pub struct RawConfig {
     pub pretty_urls: bool,
     /// Code highlighting themes (syntect's built-in theme names).
     pub highlight: RawHighlight,
+    /// The screenshot pipeline: responsive variants, WebP, OCR, size warnings.
+    pub images: RawImages,
 }
 
 impl Default for RawConfig {
@@ -47,6 +49,7 @@ impl Default for RawConfig {
             out_dir: PathBuf::from("public"),
             pretty_urls: false,
             highlight: RawHighlight::default(),
+            images: RawImages::default(),
         }
     }
 }
@@ -70,6 +73,90 @@ impl Default for RawHighlight {
     }
 }
 
+/// `[images]` in notesite.toml.
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawImages {
+    /// Extract the text inside screenshots with the `tesseract` program (also `--ocr`).
+    pub ocr: bool,
+    /// Tesseract language(s), as its `-l` option takes them: `eng`, `eng+deu`.
+    pub ocr_lang: String,
+    /// Widths in pixels of the smaller copies made for `srcset` (never wider than the original).
+    pub widths: Vec<u32>,
+    /// Also offer lossless WebP copies (used only where they are smaller than the original format).
+    pub webp: bool,
+    /// Warn about images whose file is larger than this many megabytes.
+    pub warn_size_mb: f64,
+    /// Warn about images wider or taller than this many pixels.
+    pub warn_side_px: u32,
+}
+
+impl Default for RawImages {
+    fn default() -> Self {
+        RawImages {
+            ocr: false,
+            ocr_lang: "eng".to_string(),
+            widths: vec![640, 1280],
+            webp: true,
+            warn_size_mb: 10.0,
+            warn_side_px: 8000,
+        }
+    }
+}
+
+/// The resolved `[images]` settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImagesConfig {
+    /// Where processed images and OCR text are kept between builds: `<root>/.notesite-cache/images`.
+    pub cache_dir: PathBuf,
+    pub ocr: bool,
+    pub ocr_lang: String,
+    /// Sorted, without duplicates.
+    pub widths: Vec<u32>,
+    pub webp: bool,
+    pub warn_bytes: u64,
+    pub warn_side_px: u32,
+}
+
+/// The cache folder below the site root; hidden, so scan and the watcher skip it.
+pub const CACHE_DIR: &str = ".notesite-cache";
+
+impl ImagesConfig {
+    fn resolve(root: &Path, raw: RawImages) -> Result<ImagesConfig, String> {
+        let mut widths = raw.widths;
+        if let Some(bad) = widths.iter().find(|w| !(16..=16383).contains(*w)) {
+            return Err(format!(
+                "[images] widths: {bad} is not between 16 and 16383 pixels"
+            ));
+        }
+        widths.sort_unstable();
+        widths.dedup();
+        let lang_ok = !raw.ocr_lang.is_empty()
+            && raw
+                .ocr_lang
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '+' | '-'));
+        if !lang_ok {
+            return Err(format!(
+                "[images] ocr_lang `{}` is not a tesseract language list like `eng` or `eng+deu`",
+                raw.ocr_lang
+            ));
+        }
+        if !(raw.warn_size_mb.is_finite() && raw.warn_size_mb > 0.0) {
+            return Err("[images] warn_size_mb must be a positive number".into());
+        }
+        Ok(ImagesConfig {
+            cache_dir: root.join(CACHE_DIR).join("images"),
+            ocr: raw.ocr,
+            ocr_lang: raw.ocr_lang,
+            widths,
+            webp: raw.webp,
+            warn_bytes: (raw.warn_size_mb * 1_000_000.0) as u64,
+            warn_side_px: raw.warn_side_px.max(1),
+        })
+    }
+}
+
 /// The resolved configuration every stage reads.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -83,6 +170,7 @@ pub struct Config {
     pub pretty_urls: bool,
     pub highlight_light: String,
     pub highlight_dark: String,
+    pub images: ImagesConfig,
 }
 
 /// What templates show about the site.
@@ -153,7 +241,9 @@ impl Config {
                 ))
             }
         };
+        let images = ImagesConfig::resolve(&root, raw.images)?;
         Ok(Config {
+            images,
             notes_dir: root.join(&raw.notes_dir),
             img_dir: root.join(&raw.img_dir),
             out_dir: root.join(&raw.out_dir),
@@ -205,6 +295,26 @@ mod tests {
         let (line, message) = parse("title = \"x\"\n\nbase_ulr = \"https://x\"\n").unwrap_err();
         assert_eq!(line, Some(3));
         assert!(message.contains("base_ulr"), "{message}");
+    }
+
+    #[test]
+    fn images_table_is_strict_and_resolved() {
+        let raw = parse("[images]\nocr = true\nwidths = [1280, 640, 640]\n").unwrap();
+        let config = Config::resolve(PathBuf::from("/site"), raw).unwrap();
+        assert!(config.images.ocr);
+        assert_eq!(config.images.widths, [640, 1280]);
+        assert_eq!(
+            config.images.cache_dir,
+            PathBuf::from("/site/.notesite-cache/images")
+        );
+        assert_eq!(config.images.warn_bytes, 10_000_000);
+        let (line, message) = parse("[images]\n\nocr_language = \"eng\"\n").unwrap_err();
+        assert_eq!(line, Some(3));
+        assert!(message.contains("ocr_language"), "{message}");
+        let raw = parse("[images]\nwidths = [0]\n").unwrap();
+        assert!(Config::resolve(PathBuf::from("/site"), raw).is_err());
+        let raw = parse("[images]\nocr_lang = \"eng; rm\"\n").unwrap();
+        assert!(Config::resolve(PathBuf::from("/site"), raw).is_err());
     }
 
     #[test]

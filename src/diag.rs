@@ -29,6 +29,8 @@ pub enum Kind {
     AmbiguousLink,
     MissingImage,
     CorruptImage,
+    OversizedImage,
+    OcrUnavailable,
     UnsafePath,
     Template,
 }

@@ -22,6 +22,10 @@ use crate::search::{self, SearchOptions};
 #[derive(Debug, Clone, Copy, Default)]
 pub struct BuildOptions {
     pub drafts: bool,
+    /// Read the text in screenshots (`--ocr`; `[images] ocr = true` turns it on too).
+    pub ocr: bool,
+    /// `check`: learn every image's facts but make no variants, read no text, write no cache.
+    pub check_only: bool,
 }
 
 /// Everything a build produced, before writing.
@@ -154,8 +158,17 @@ pub fn rebuild(
     };
     let (site, diags) = timings.measure("link", || graph::build(notes, &input));
     diagnostics.extend(diags);
+    progress.set_message("processing images");
+    progress.set_position(0);
+    progress.set_length(site.local_files().len() as u64);
+    let image_options = images::LoadOptions {
+        config: &config.images,
+        process: !options.check_only,
+        ocr: options.ocr || config.images.ocr,
+        tick: &tick,
+    };
     let (assets, diags) = timings.measure("images", || {
-        images::load(&site, previous.assets, is_unchanged)
+        images::load(&site, image_options, previous.assets, is_unchanged)
     });
     diagnostics.extend(diags);
     let mut output = Output::default();

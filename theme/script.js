@@ -1,4 +1,4 @@
-/* notesite: theme, drawer, search keys and loader, copy buttons, TOC highlight. No deps. */
+/* notesite: theme, drawer, search keys and loader, copy buttons, screenshot lightbox, TOC highlight. No deps. */
 (() => {
   const d = document, html = d.documentElement, cl = html.classList;
   const $ = (id) => d.getElementById(id);
@@ -100,6 +100,62 @@
       });
     });
   });
+
+  // Lightbox: a screenshot link opens the full image in a modal <dialog> (Esc closes, arrows step
+  // through the note's screenshots, Tab stays inside). Without JS the link opens the image itself.
+  const shots = [...d.querySelectorAll('.content a.image-link')];
+  if (shots.length && window.HTMLDialogElement) {
+    const named = /\.(png|jpe?g|gif|webp|svg|bmp|avif)$/i;
+    const caption = (img) => {
+      const t = (img && (img.getAttribute('title') || img.getAttribute('alt')) || '').trim();
+      return named.test(t) ? '' : t;
+    };
+    const box = d.createElement('dialog');
+    box.className = 'lightbox';
+    box.setAttribute('aria-label', 'Screenshot viewer');
+    box.innerHTML = '<figure><img alt=""><figcaption></figcaption></figure>' +
+      '<p class="lightbox-count" aria-live="polite"></p>' +
+      '<button type="button" class="lightbox-prev" aria-label="Previous screenshot">‹</button>' +
+      '<button type="button" class="lightbox-next" aria-label="Next screenshot">›</button>' +
+      '<button type="button" class="lightbox-close" aria-label="Close">×</button>';
+    d.body.append(box);
+    const big = box.querySelector('img'), cap = box.querySelector('figcaption'),
+      count = box.querySelector('.lightbox-count'), closeBtn = box.querySelector('.lightbox-close');
+    let at = 0;
+    const show = (i) => {
+      at = (i + shots.length) % shots.length;
+      const a = shots[at], img = a.querySelector('img');
+      big.src = a.href;
+      big.alt = img ? img.alt : '';
+      cap.textContent = caption(img);
+      cap.hidden = !cap.textContent;
+      count.textContent = shots.length > 1 ? (at + 1) + ' / ' + shots.length : '';
+      box.classList.toggle('is-single', shots.length < 2);
+    };
+    shots.forEach((a, i) => a.addEventListener('click', (e) => {
+      if (e.button || e.ctrlKey || e.metaKey || e.shiftKey || e.altKey) return;
+      e.preventDefault();
+      show(i);
+      if (!box.open) box.showModal();
+      closeBtn.focus();
+    }));
+    box.querySelector('.lightbox-prev').addEventListener('click', () => show(at - 1));
+    box.querySelector('.lightbox-next').addEventListener('click', () => show(at + 1));
+    closeBtn.addEventListener('click', () => box.close());
+    // A click on the backdrop (the dialog itself, not its content) closes it.
+    box.addEventListener('click', (e) => { if (e.target === box) box.close(); });
+    box.addEventListener('close', () => { big.removeAttribute('src'); shots[at].focus(); });
+    box.addEventListener('keydown', (e) => {
+      if (e.key === 'ArrowRight') { e.preventDefault(); show(at + 1); }
+      else if (e.key === 'ArrowLeft') { e.preventDefault(); show(at - 1); }
+      else if (e.key === 'Tab') {
+        const f = [...box.querySelectorAll('button')].filter((b) => b.offsetParent);
+        const i = f.indexOf(d.activeElement), n = f.length;
+        e.preventDefault();
+        f[((i < 0 ? 0 : i + (e.shiftKey ? -1 : 1)) + n) % n].focus();
+      }
+    });
+  }
 
   // Highlight the TOC entry being read.
   if (!window.IntersectionObserver) return;

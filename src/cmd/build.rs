@@ -28,6 +28,8 @@ pub fn run(args: &BuildArgs) -> Result<Outcome, Failure> {
         &renderer,
         BuildOptions {
             drafts: args.drafts,
+            ocr: args.ocr,
+            check_only: false,
         },
         &progress,
     );
@@ -65,13 +67,13 @@ pub fn run(args: &BuildArgs) -> Result<Outcome, Failure> {
     built.timings.0.push(("write", write_start.elapsed()));
     if !args.quiet {
         let notes = built.site.visible().count();
-        let images = built.assets.ok().filter(|a| a.format.is_some()).count();
+        let images = image_summary(&built.assets);
         let out = config
             .out_dir
             .strip_prefix(&config.root)
             .unwrap_or(&config.out_dir);
         eprintln!(
-            "Built {notes} notes into {}/ in {}: {} files ({} changed), {images} images, {missing} missing screenshots, {warnings} warnings ({})",
+            "Built {notes} notes into {}/ in {}: {} files ({} changed), {images}, {missing} missing screenshots, {warnings} warnings ({})",
             out.display(),
             millis(started.elapsed()),
             built.output.files.len(),
@@ -80,4 +82,21 @@ pub fn run(args: &BuildArgs) -> Result<Outcome, Failure> {
         );
     }
     Ok(Outcome::Success)
+}
+
+/// `12 images (5 variants made, 30 from cache, 2 read by OCR)`: what the image stage did.
+fn image_summary(assets: &crate::images::Assets) -> String {
+    let images = assets.ok().filter(|a| a.format.is_some()).count();
+    let stats = assets.stats;
+    let mut parts = vec![
+        format!("{} variants made", stats.encoded),
+        format!("{} from cache", stats.reused),
+    ];
+    if stats.ocr_read + stats.ocr_cached > 0 {
+        parts.push(format!(
+            "{} read by OCR, {} OCR from cache",
+            stats.ocr_read, stats.ocr_cached
+        ));
+    }
+    format!("{images} images ({})", parts.join(", "))
 }

@@ -20,6 +20,27 @@ struct Report<'a> {
     notes_without_topics: Vec<String>,
     /// Images under img_dir that no note references.
     unused_images: Vec<String>,
+    /// Images over the `[images]` size thresholds.
+    oversized_images: Vec<Oversized>,
+    /// Screenshots whose alt text is empty or only the file name.
+    images_without_alt: Vec<WithoutAlt>,
+}
+
+#[derive(Serialize)]
+struct Oversized {
+    path: String,
+    bytes: u64,
+    width: Option<u32>,
+    height: Option<u32>,
+    reason: String,
+}
+
+#[derive(Serialize)]
+struct WithoutAlt {
+    path: String,
+    line: usize,
+    column: usize,
+    image: String,
 }
 
 pub fn run(args: &CheckArgs) -> Result<Outcome, Failure> {
@@ -31,6 +52,8 @@ pub fn run(args: &CheckArgs) -> Result<Outcome, Failure> {
         &renderer,
         BuildOptions {
             drafts: args.drafts,
+            ocr: false,
+            check_only: true,
         },
         &progress,
     );
@@ -53,6 +76,8 @@ pub fn run(args: &CheckArgs) -> Result<Outcome, Failure> {
         })
         .collect();
     let unused_images = unused_images(&built, &config);
+    let oversized_images = oversized_images(&built, &config);
+    let images_without_alt = images_without_alt(&built);
     let ok = diagnostics.is_empty();
     if args.json {
         let report = Report {
@@ -63,6 +88,8 @@ pub fn run(args: &CheckArgs) -> Result<Outcome, Failure> {
             diagnostics: &diagnostics,
             notes_without_topics: without_topics,
             unused_images,
+            oversized_images,
+            images_without_alt,
         };
         println!(
             "{}",
@@ -73,6 +100,15 @@ pub fn run(args: &CheckArgs) -> Result<Outcome, Failure> {
         for path in &without_topics {
             eprintln!(
                 "{path}: note: no topics in front matter (shown under its folder or \"Unsorted\")"
+            );
+        }
+        for path in &unused_images {
+            eprintln!("{path}: note: no note uses this image");
+        }
+        if !images_without_alt.is_empty() {
+            eprintln!(
+                "note: {} screenshots have no alt text (empty, or just the file name); `check --json` lists them",
+                images_without_alt.len()
             );
         }
         eprintln!(
@@ -102,4 +138,48 @@ fn unused_images(built: &pipeline::Built, config: &Config) -> Vec<String> {
                 .replace('\\', "/")
         })
         .collect()
+}
+
+/// Referenced images over the `[images]` thresholds (each file once), relative to the site root.
+fn oversized_images(built: &pipeline::Built, config: &Config) -> Vec<Oversized> {
+    let mut list: Vec<Oversized> = built
+        .assets
+        .ok()
+        .filter_map(|asset| {
+            Some(Oversized {
+                reason: asset.oversized.clone()?,
+                path: crate::diag::display_path(&config.root, &asset.source)
+                    .to_string_lossy()
+                    .replace('\\', "/"),
+                bytes: asset.len,
+                width: asset.width,
+                height: asset.height,
+            })
+        })
+        .collect();
+    list.sort_by(|a, b| a.path.cmp(&b.path));
+    list
+}
+
+/// Every image reference whose alt text says nothing: empty, or the file name again.
+fn images_without_alt(built: &pipeline::Built) -> Vec<WithoutAlt> {
+    let site = &built.site;
+    let mut list = Vec::new();
+    for id in site.visible() {
+        let note = &site.notes[id];
+        for image in &note.body.images {
+            let file = image.dest.rsplit('/').next().unwrap_or(&image.dest);
+            let file = crate::graph::resolve::percent_decode(file);
+            let alt = image.alt.trim();
+            if alt.is_empty() || alt.eq_ignore_ascii_case(&file) {
+                list.push(WithoutAlt {
+                    path: note.source.display.to_string_lossy().replace('\\', "/"),
+                    line: image.position.line,
+                    column: image.position.column,
+                    image: image.dest.clone(),
+                });
+            }
+        }
+    }
+    list
 }

@@ -48,7 +48,7 @@ pub fn run(args: &InitArgs) -> Result<Outcome, Failure> {
     write(dir, CONFIG_FILE, &config_text(&title))?;
     write(dir, "notes/welcome.md", WELCOME)?;
     write(dir, "img/.gitkeep", "")?;
-    write(dir, ".gitignore", "/public/\n")?;
+    write(dir, ".gitignore", "/public/\n/.notesite-cache/\n")?;
     eprintln!(
         "Created a notes site in {}\nNext: cd {} && notesite build",
         dir.display(),

@@ -60,10 +60,10 @@ pub fn progress_bar(quiet: bool) -> ProgressBar {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
-    let style = ProgressStyle::with_template("{spinner} {msg} {pos}/{len} notes")
+    let style = ProgressStyle::with_template("{spinner} {msg} {pos}/{len}")
         .unwrap_or_else(|_| ProgressStyle::default_bar());
     bar.set_style(style.tick_chars("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏ "));
-    bar.set_message("building");
+    bar.set_message("reading notes");
     bar
 }
 

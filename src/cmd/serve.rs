@@ -33,6 +33,8 @@ pub fn run(args: &ServeArgs) -> Result<Outcome, Failure> {
         config,
         BuildOptions {
             drafts: args.drafts,
+            ocr: args.ocr,
+            check_only: false,
         },
     )?;
     print_diagnostics(&initial, Some(10));

@@ -1,5 +1,7 @@
 //! Note body to HTML: replays the events parse kept, swapping in resolved link targets, image markup
-//! (with dimensions or a placeholder), heading ids with self-links and highlighted code blocks.
+//! ([`super::picture`], or a placeholder), heading ids with self-links and highlighted code blocks.
+//! A paragraph holding nothing but images (the usual screenshot) becomes one block `<figure>` per image
+//! instead of a `<p>`, so each can carry a caption and its OCR text.
 
 use pulldown_cmark::{CodeBlockKind, CowStr, Event, Tag, TagEnd};
 
@@ -8,6 +10,8 @@ use crate::highlight::{escape, Highlighter};
 use crate::images::Assets;
 use crate::parse::markdown::ImageRef;
 use crate::urls::encode_fragment;
+
+use super::picture::{figure, img_tag, Picture};
 
 /// What rendering one note body needs.
 pub struct BodyRenderer<'a> {
@@ -26,6 +30,8 @@ struct Replay<'a> {
     image_index: usize,
     heading_index: usize,
     closers: Vec<&'static str>,
+    /// Inside a paragraph of images only: its `<p>`, breaks and spaces are dropped, images are figures.
+    figures: bool,
 }
 
 impl BodyRenderer<'_> {
@@ -41,6 +47,7 @@ impl BodyRenderer<'_> {
             image_index: 0,
             heading_index: 0,
             closers: Vec::new(),
+            figures: false,
         };
         let mut iter = events.iter();
         while let Some(event) = iter.next() {
@@ -59,6 +66,10 @@ impl<'a> Replay<'a> {
         rest: &mut std::slice::Iter<'a, Event<'static>>,
     ) {
         match event {
+            Event::Start(Tag::Paragraph) if only_images(rest.as_slice()) => self.figures = true,
+            Event::End(TagEnd::Paragraph) if self.figures => self.figures = false,
+            Event::SoftBreak | Event::HardBreak if self.figures => {}
+            Event::Text(text) if self.figures && text.trim().is_empty() => {}
             Event::Start(Tag::Heading { level, classes, .. }) => {
                 let id = self.heading_id();
                 let class = if classes.is_empty() {
@@ -183,42 +194,56 @@ impl<'a> Replay<'a> {
         };
         let target = self.r.site.graph.images[self.id].get(index);
         let inside_link = !self.closers.is_empty();
-        match target {
-            Some(ImageTarget::External(url)) => img_tag(url, image, None),
+        let (html, ocr_text) = match target {
+            Some(ImageTarget::External(url)) => (img_tag(url, image, None, ""), None),
             Some(ImageTarget::Local(path)) => match self.r.assets.get(path) {
                 Some(Ok(asset)) => {
-                    let src = format!("{}{}", self.root, crate::urls::encode_path(&asset.out));
-                    let img = img_tag(&src, image, asset.width.zip(asset.height));
-                    if inside_link {
-                        img
+                    let picture = Picture {
+                        root: self.root,
+                        image,
+                        asset,
+                    };
+                    let html = if inside_link {
+                        picture.html()
                     } else {
-                        format!(
-                            "<a class=\"image-link\" href=\"{}\">{img}</a>",
-                            escape(&src)
-                        )
-                    }
+                        picture.linked()
+                    };
+                    (html, asset.ocr_text.as_deref())
                 }
-                _ => placeholder(image, "Screenshot unreadable"),
+                _ => (placeholder(image, "Screenshot unreadable"), None),
             },
-            _ => placeholder(image, "Screenshot not found"),
+            _ => (placeholder(image, "Screenshot not found"), None),
+        };
+        match (
+            self.figures,
+            html.starts_with("<span class=\"missing-image\""),
+        ) {
+            (false, _) => html,
+            (true, true) => format!("<p>{html}</p>\n"),
+            (true, false) => figure(&html, image, ocr_text),
         }
     }
 }
 
-fn img_tag(src: &str, image: &ImageRef, size: Option<(u32, u32)>) -> String {
-    let size = size.map_or(String::new(), |(w, h)| {
-        format!(" width=\"{w}\" height=\"{h}\"")
-    });
-    let title = if image.title.is_empty() {
-        String::new()
-    } else {
-        format!(" title=\"{}\"", escape(&image.title))
-    };
-    format!(
-        "<img src=\"{}\" alt=\"{}\"{size}{title} loading=\"lazy\" decoding=\"async\">",
-        escape(src),
-        escape(&image.alt)
-    )
+/// Whether the paragraph starting here holds images and nothing else but spaces and line breaks.
+fn only_images(rest: &[Event<'static>]) -> bool {
+    let mut depth = 0usize;
+    let mut images = 0;
+    for event in rest {
+        match event {
+            Event::End(TagEnd::Paragraph) if depth == 0 => return images > 0,
+            Event::Start(Tag::Image { .. }) => {
+                depth += 1;
+                images += 1;
+            }
+            Event::End(TagEnd::Image) => depth = depth.saturating_sub(1),
+            _ if depth > 0 => {}
+            Event::SoftBreak | Event::HardBreak => {}
+            Event::Text(text) if text.trim().is_empty() => {}
+            _ => return false,
+        }
+    }
+    false
 }
 
 /// A visible, labelled stand-in for a screenshot that is missing or unreadable.

@@ -3,6 +3,7 @@
 //! in-memory [`Output`].
 
 mod html;
+mod picture;
 pub mod theme;
 mod topicmap;
 mod views;
@@ -143,6 +144,9 @@ impl Renderer {
         }
         for asset in assets.ok() {
             output.copy(asset.out.clone(), asset.source.clone());
+            for variant in &asset.variants {
+                output.copy(variant.out.clone(), variant.file.clone());
+            }
         }
         if let Some(base) = &config.base_url {
             output.add("sitemap.xml".into(), sitemap(site, base).into_bytes());

@@ -63,6 +63,8 @@ pub struct Classifier {
     templates: PathBuf,
     theme: PathBuf,
     out_dir: PathBuf,
+    /// The image cache: written by every build, never a source.
+    cache_dir: PathBuf,
 }
 
 impl Classifier {
@@ -72,12 +74,18 @@ impl Classifier {
             templates: config.root.join("templates"),
             theme: config.root.join("theme"),
             out_dir: config.out_dir.clone(),
+            cache_dir: config.root.join(crate::config::CACHE_DIR),
         }
     }
 
-    /// Adds `path` to `changes`, unless it is an editor's scratch file or inside the output.
+    /// Adds `path` to `changes`, unless it is an editor's scratch file, inside the output or the image
+    /// cache, or below a hidden folder (which scan skips too).
     pub fn add(&self, path: &Path, changes: &mut ChangeSet) {
-        if is_scratch_file(path) || path.starts_with(&self.out_dir) {
+        if is_scratch_file(path)
+            || path.starts_with(&self.out_dir)
+            || path.starts_with(&self.cache_dir)
+            || self.in_hidden_folder(path)
+        {
             return;
         }
         if path.starts_with(&self.templates) {
@@ -93,6 +101,16 @@ impl Classifier {
                 changes.files.insert(canonical);
             }
         }
+    }
+}
+
+impl Classifier {
+    fn in_hidden_folder(&self, path: &Path) -> bool {
+        let Ok(rel) = path.strip_prefix(&self.root) else {
+            return false;
+        };
+        let mut folders = rel.components().rev().skip(1);
+        folders.any(|c| c.as_os_str().to_str().is_some_and(|n| n.starts_with('.')))
     }
 }
 
@@ -193,6 +211,8 @@ mod tests {
             "notes/4913",
             "notes/#iam.md#",
             "public/index.html",
+            ".notesite-cache/images/ab/cdef.webp",
+            "notes/.obsidian/workspace.json",
         ] {
             classifier.add(&config.root.join(name), &mut changes);
         }
