@@ -94,6 +94,7 @@ impl Tokenizer {
     }
 
     /// Porter2 for lower-case ASCII words; anything else is returned as is.
+    #[cfg(test)]
     pub fn stem(&self, word: &str) -> String {
         let mut out = String::new();
         self.with_stem(word, |s| out.push_str(s));

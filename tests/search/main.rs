@@ -67,29 +67,29 @@ fn ranking_on_the_shipped_notes() {
         ("monolithic", "Monolithic vs Microservices"),
         ("IAM", "IAM (Identity & Access Management)"),
     ] {
-        assert_eq!(first_title(&site, q), title, "query {q:?}");
+        assert_eq!(first_title(site, q), title, "query {q:?}");
     }
     // Identifiers, whole and by part.
-    assert_eq!(first_title(&site, "lambda_handler"), "Lambda");
-    assert_eq!(first_title(&site, "s3:PutObject"), "Bucket policies");
-    assert_eq!(first_title(&site, "PutObject"), "Bucket policies");
+    assert_eq!(first_title(site, "lambda_handler"), "Lambda");
+    assert_eq!(first_title(site, "s3:PutObject"), "Bucket policies");
+    assert_eq!(first_title(site, "PutObject"), "Bucket policies");
     // A quoted phrase is checked against the text.
     assert_eq!(
-        first_title(&site, "\"static website hosting\""),
+        first_title(site, "\"static website hosting\""),
         "S3 (Simple Storage Service)"
     );
-    let phrase = query(&site, "\"aws s3 sync\"").unwrap();
+    let phrase = query(site, "\"aws s3 sync\"").unwrap();
     assert_eq!(titles(&phrase), ["Bucket policies"], "{phrase}");
     // Prefix while typing.
-    assert_eq!(first_title(&site, "lamb"), "Lambda");
+    assert_eq!(first_title(site, "lamb"), "Lambda");
     // A one-letter typo is corrected.
-    let typo = query(&site, "lamda").unwrap();
+    let typo = query(site, "lamda").unwrap();
     assert_eq!(typo["suggestion"], "lambda", "{typo}");
     assert_eq!(titles(&typo)[0], "Lambda");
     // CJK by bigrams.
-    assert_eq!(first_title(&site, "每個月都"), "Bucket policies");
+    assert_eq!(first_title(site, "每個月都"), "Bucket policies");
     // Private and draft notes are never indexed.
-    let private = query(&site, "zanzibarsecret").unwrap();
+    let private = query(site, "zanzibarsecret").unwrap();
     assert!(titles(&private).is_empty(), "{private}");
 }
 
@@ -131,5 +131,5 @@ fn browser_search_over_http_and_file() {
         return;
     };
     let site = site::build();
-    browser::run_all(&chromium, &site);
+    browser::run_all(&chromium, site);
 }
