@@ -11,6 +11,7 @@ mod images;
 mod output;
 mod parse;
 mod pipeline;
+mod publish;
 mod render;
 mod scan;
 mod urls;
@@ -25,6 +26,7 @@ fn main() -> ExitCode {
         cli::Command::Check(args) => cmd::check::run(&args),
         cli::Command::Init(args) => cmd::init::run(&args),
         cli::Command::New(args) => cmd::new::run(&args),
+        cli::Command::Publish(args) => cmd::publish::run(&args),
     };
     match result {
         Ok(outcome) => outcome.exit_code(),
