@@ -23,6 +23,8 @@ pub enum Command {
     New(NewArgs),
     /// Build, serve on localhost and reload the browser on every save
     Serve(ServeArgs),
+    /// Build, then upload what changed to an S3 bucket (static website hosting)
+    Publish(PublishArgs),
 }
 
 /// Flags every command that reads a site shares.
@@ -105,6 +107,61 @@ pub struct NewArgs {
     /// A topic for the note (repeat for several)
     #[arg(long = "topic", value_name = "T")]
     pub topics: Vec<String>,
+}
+
+/// `notesite publish`: every flag can also be set under `[publish]` in notesite.toml; a flag wins.
+#[derive(Debug, Args, Clone)]
+pub struct PublishArgs {
+    #[command(flatten)]
+    pub root: RootArgs,
+    /// S3 bucket to publish to (or `s3://bucket/prefix`)
+    #[arg(long, value_name = "NAME")]
+    pub bucket: Option<String>,
+    /// Key prefix to publish under (default: the bucket root)
+    #[arg(long, value_name = "P")]
+    pub prefix: Option<String>,
+    /// AWS region of the bucket (default: from the profile or environment)
+    #[arg(long, value_name = "R")]
+    pub region: Option<String>,
+    /// AWS CLI profile (~/.aws/config, ~/.aws/credentials); wins over credentials in the environment
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// S3-compatible endpoint instead of AWS (e.g. http://127.0.0.1:9000)
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Path-style requests (endpoint/bucket/key); the default with a custom endpoint
+    #[arg(long)]
+    pub path_style: bool,
+    /// Print what would be uploaded and deleted, and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Delete objects under the prefix that the site no longer has
+    #[arg(long)]
+    pub delete: bool,
+    /// Refuse to delete more than N objects [default: 256]
+    #[arg(long, value_name = "N")]
+    pub max_deletes: Option<usize>,
+    /// Parallel requests [default: 16]
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
+    /// Configure the bucket for static website hosting (index.html, 404.html) and explain public access
+    #[arg(long)]
+    pub setup_website: bool,
+    /// Invalidate the changed paths in this CloudFront distribution afterwards
+    #[arg(long, value_name = "ID")]
+    pub cloudfront_distribution: Option<String>,
+    /// Print {"uploaded":N,"deleted":N,"unchanged":N,"bytes":N,"dry_run":B} on stdout
+    #[arg(long)]
+    pub json: bool,
+    /// Publish out_dir as it is, without building first
+    #[arg(long)]
+    pub no_build: bool,
+    /// Publish even if notes look like they contain AWS keys or private keys
+    #[arg(long)]
+    pub allow_secrets: bool,
+    /// Print the least-privilege IAM policy for this bucket and prefix, and exit
+    #[arg(long)]
+    pub print_policy: bool,
 }
 
 #[cfg(test)]

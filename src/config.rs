@@ -34,6 +34,8 @@ pub struct RawConfig {
     pub highlight: RawHighlight,
     /// The screenshot pipeline: responsive variants, WebP, OCR, size warnings.
     pub images: RawImages,
+    /// `notesite publish` settings; every command-line flag wins over its key here.
+    pub publish: RawPublish,
 }
 
 impl Default for RawConfig {
@@ -50,6 +52,7 @@ impl Default for RawConfig {
             pretty_urls: false,
             highlight: RawHighlight::default(),
             images: RawImages::default(),
+            publish: RawPublish::default(),
         }
     }
 }
@@ -155,6 +158,48 @@ impl ImagesConfig {
             warn_side_px: raw.warn_side_px.max(1),
         })
     }
+/// `[publish]` in notesite.toml: the defaults of `notesite publish`, one key per flag (except
+/// `--print-policy`, which is an action, not a setting). Validated with the flags in
+/// `publish::settings`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawPublish {
+    /// S3 bucket name (`s3://bucket/prefix` is accepted too).
+    pub bucket: Option<String>,
+    /// Key prefix the site is published under ("" = the bucket root).
+    pub prefix: Option<String>,
+    /// AWS region of the bucket (default: the profile's or the environment's).
+    pub region: Option<String>,
+    /// AWS CLI profile from ~/.aws/config and ~/.aws/credentials.
+    pub profile: Option<String>,
+    /// S3-compatible endpoint, e.g. `http://127.0.0.1:9000`.
+    pub endpoint_url: Option<String>,
+    /// Path-style addressing (`endpoint/bucket/key`); on by default with a custom endpoint.
+    pub path_style: bool,
+    /// Print the plan and change nothing.
+    pub dry_run: bool,
+    /// Delete objects under the prefix that the site no longer has.
+    pub delete: bool,
+    /// Refuse to delete more objects than this in one publish (default 256).
+    pub max_deletes: Option<usize>,
+    /// Parallel requests (default 16).
+    pub concurrency: Option<usize>,
+    /// Configure static website hosting (index.html, 404.html) on the bucket.
+    pub setup_website: bool,
+    /// CloudFront distribution to invalidate after publishing.
+    pub cloudfront_distribution: Option<String>,
+    /// Changed paths above which `/*` is invalidated instead (default 30).
+    pub cloudfront_max_paths: Option<usize>,
+    /// Print a JSON summary on stdout.
+    pub json: bool,
+    /// Publish out_dir as it is, without building first.
+    pub no_build: bool,
+    /// Publish even when notes look like they contain secrets.
+    pub allow_secrets: bool,
+    /// Cache-Control of pages and other files without a content hash (default `public, max-age=300`).
+    pub cache_control: Option<String>,
+    /// Cache-Control of content-hashed files (default `public, max-age=31536000, immutable`).
+    pub cache_control_immutable: Option<String>,
 }
 
 /// The resolved configuration every stage reads.
@@ -171,6 +216,7 @@ pub struct Config {
     pub highlight_light: String,
     pub highlight_dark: String,
     pub images: ImagesConfig,
+    pub publish: RawPublish,
 }
 
 /// What templates show about the site.
@@ -258,6 +304,7 @@ impl Config {
             pretty_urls: raw.pretty_urls,
             highlight_light: raw.highlight.light,
             highlight_dark: raw.highlight.dark,
+            publish: raw.publish,
         })
     }
 
@@ -315,6 +362,14 @@ mod tests {
         assert!(Config::resolve(PathBuf::from("/site"), raw).is_err());
         let raw = parse("[images]\nocr_lang = \"eng; rm\"\n").unwrap();
         assert!(Config::resolve(PathBuf::from("/site"), raw).is_err());
+    fn publish_table_is_strict() {
+        let raw = parse("[publish]\nbucket = \"b\"\ndelete = true\nmax_deletes = 10\n").unwrap();
+        assert_eq!(raw.publish.bucket.as_deref(), Some("b"));
+        assert!(raw.publish.delete);
+        assert_eq!(raw.publish.max_deletes, Some(10));
+        let (line, message) = parse("[publish]\nbucket = \"b\"\nbukcet = \"c\"\n").unwrap_err();
+        assert_eq!(line, Some(3));
+        assert!(message.contains("bukcet"), "{message}");
     }
 
     #[test]

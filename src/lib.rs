@@ -13,6 +13,7 @@ pub mod images;
 pub mod output;
 pub mod parse;
 pub mod pipeline;
+pub mod publish;
 pub mod render;
 pub mod scan;
 pub mod search;

@@ -13,6 +13,7 @@ fn main() -> ExitCode {
         cli::Command::Init(args) => cmd::init::run(&args),
         cli::Command::New(args) => cmd::new::run(&args),
         cli::Command::Serve(args) => cmd::serve::run(&args),
+        cli::Command::Publish(args) => cmd::publish::run(&args),
     };
     match result {
         Ok(outcome) => outcome.exit_code(),

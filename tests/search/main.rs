@@ -133,3 +133,20 @@ fn browser_search_over_http_and_file() {
     let site = site::build();
     browser::run_all(&chromium, site);
 }
+
+/// The JS tokenizer and stemmer against the golden vectors the Rust side writes, so the two never
+/// drift: runs `node --test tests/search/tokenizer.test.mjs` as part of `cargo test`.
+#[test]
+fn js_tokenizer_matches_the_rust_golden_vectors() {
+    if !node_available() {
+        return;
+    }
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/search/tokenizer.test.mjs");
+    let out = Command::new("node").args(["--test", script]).output().expect("run node --test");
+    assert!(
+        out.status.success(),
+        "node --test failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
