@@ -1,7 +1,9 @@
 //! Unit tests of the images stage: naming, dedup and the cache round trip, on generated images.
 
+use super::worker::{hash_file, Source};
 use super::*;
 use crate::config::Config;
+use std::sync::atomic::Ordering;
 
 fn options(config: &ImagesConfig) -> LoadOptions<'_> {
     LoadOptions {

@@ -1,4 +1,4 @@
-//! The link walker: follows every `href` and `src` of every page of a built site and proves that the
+//! The link walker: follows every `href`, `src` and `srcset` candidate of every page of a built site and proves that the
 //! output is self-contained (relative URLs only, each naming an existing file, each `#fragment` an
 //! existing `id`), so it works from file://, under a sub-path and on S3.
 
@@ -48,7 +48,16 @@ pub fn walk(out: &Path, pretty: bool) -> Walk {
     for (page, text) in &pages {
         for tag in html::tags(text) {
             for (attr, url) in &tag.attrs {
-                if attr == "href" || attr == "src" {
+                let urls: Vec<&str> = match attr.as_str() {
+                    "href" | "src" => vec![url.as_str()],
+                    // `url 640w, url 1280w`: every candidate must exist too.
+                    "srcset" => url
+                        .split(',')
+                        .map(|c| c.split_whitespace().next().unwrap_or(""))
+                        .collect(),
+                    _ => continue,
+                };
+                for url in urls {
                     if let Err(problem) = walk.check(page, url, pretty, &ids) {
                         walk.problems.push(format!("{page}: `{url}` {problem}"));
                     }

@@ -10,6 +10,7 @@ mod build;
 mod check;
 mod crosslinks;
 mod html;
+mod images;
 mod links;
 mod scaffold;
 mod serve;
