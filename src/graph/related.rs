@@ -6,7 +6,7 @@ use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
 
 use super::resolve::{LinkTarget, NoteId};
-use super::topics::Topics;
+use super::topics::{TopicId, Topics};
 use crate::parse::Note;
 
 /// How many related notes a page shows.
@@ -36,127 +36,215 @@ pub struct RelatedInput<'a> {
 pub fn related(input: &RelatedInput<'_>) -> Vec<Vec<Related>> {
     let text = TextIndex::build(input.notes, input.hidden);
     let neighbours = neighbours(input.links, input.hidden);
-    (0..input.notes.len())
+    let n = input.notes.len();
+    (0..n)
         .into_par_iter()
-        .map(|id| {
-            if input.hidden[id] {
-                Vec::new()
-            } else {
-                rank(id, input, &text, &neighbours)
-            }
-        })
+        .map_init(
+            || Scratch::new(n),
+            |scratch, id| {
+                if input.hidden[id] {
+                    Vec::new()
+                } else {
+                    rank(id, input, &text, &neighbours, scratch)
+                }
+            },
+        )
         .collect()
 }
 
-/// Score and the reasons behind it, each with its share of the score.
-#[derive(Default)]
-struct Candidate {
-    score: f64,
-    reasons: Vec<(f64, String)>,
+/// Per-thread dense accumulators, indexed by note and reset after each note: hash maps of candidates
+/// were most of the ranking's time once a hub note (a guide's index, linked from every page) made
+/// every note a two-link candidate of every other.
+struct Scratch {
+    /// Text dot product with the note being ranked.
+    dot: Vec<f64>,
+    /// Notes linked with both (two-link paths).
+    via: Vec<u32>,
+    /// Whether the note is already in `found`.
+    seen: Vec<bool>,
+    /// The candidates: notes that may have a reason to be shown.
+    found: Vec<NoteId>,
+    /// Notes whose `dot` was touched.
+    touched: Vec<NoteId>,
 }
 
-impl Candidate {
-    fn add(&mut self, score: f64, reason: Option<String>) {
-        self.score += score;
-        if let Some(reason) = reason {
-            self.reasons.push((score, reason));
+impl Scratch {
+    fn new(n: usize) -> Scratch {
+        Scratch {
+            dot: vec![0.0; n],
+            via: vec![0; n],
+            seen: vec![false; n],
+            found: Vec::new(),
+            touched: Vec::new(),
         }
     }
 
-    /// The two strongest reasons, strongest first.
-    fn reason(mut self) -> (f64, String) {
-        self.reasons
-            .sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
-        let text: Vec<String> = self.reasons.into_iter().take(2).map(|(_, r)| r).collect();
-        (self.score, text.join("; "))
+    fn find(&mut self, note: NoteId) {
+        if !self.seen[note] {
+            self.seen[note] = true;
+            self.found.push(note);
+        }
+    }
+
+    fn reset(&mut self) {
+        for &n in &self.found {
+            self.seen[n] = false;
+            self.via[n] = 0;
+        }
+        for &n in &self.touched {
+            self.dot[n] = 0.0;
+        }
+        self.found.clear();
+        self.touched.clear();
     }
 }
 
+/// Below this cosine, text similarity adds to the score but is not given as a reason.
+const TEXT_REASON_MIN: f64 = 0.05;
+/// What one shared neighbour adds.
+const VIA_SCORE: f64 = 0.4;
+
+/// Ranks in two passes. First the candidates that can have a reason are found: notes sharing a telling
+/// topic, notes two links away and notes with similar text (a candidate without a reason is never
+/// shown). A topic most notes share gives no reason, so its members are not walked (at 10,000 notes
+/// in one folder-topic that walk was 10⁸ steps); they still get its weight when they are candidates
+/// for another reason. Then each candidate is scored, adding the parts in a fixed order (topics, each
+/// shared neighbour, text), and only the best five get their reasons written out.
 fn rank(
     id: NoteId,
     input: &RelatedInput<'_>,
     text: &TextIndex,
     neighbours: &[HashSet<NoteId>],
+    scratch: &mut Scratch,
 ) -> Vec<Related> {
-    let mut candidates: HashMap<NoteId, Candidate> = HashMap::new();
-    add_topic_scores(id, input, &mut candidates);
-    for &near in &neighbours[id] {
-        for &second in &neighbours[near] {
-            if second != id && !neighbours[id].contains(&second) {
-                let reason = format!("both connect to {}", input.notes[near].title);
-                candidates.entry(second).or_default().add(0.4, Some(reason));
-            }
+    let topics = input.topics;
+    let visible = input.hidden.iter().filter(|h| !**h).count().max(1) as f64;
+    let telling = |t: TopicId| (topics.list[t].notes.len() as f64) <= visible / 2.0;
+    for &topic in topics.of_note[id].iter().filter(|&&t| telling(t)) {
+        for &other in &topics.list[topic].notes {
+            scratch.find(other);
         }
     }
-    for (other, cosine) in text.similar(id) {
-        let terms = text.shared_terms(id, other, 3);
-        let reason = (cosine > 0.05 && !terms.is_empty())
-            .then(|| format!("similar text: {}", terms.join(", ")));
-        candidates
-            .entry(other)
-            .or_default()
-            .add(1.5 * cosine, reason);
+    for &near in &neighbours[id] {
+        for &other in &neighbours[near] {
+            scratch.via[other] += 1;
+            scratch.find(other);
+        }
     }
-    let mut ranked: Vec<Related> = candidates
+    text.similar(id, scratch);
+    let mut best: Vec<(NoteId, f64)> = Vec::with_capacity(MAX_RELATED + 1);
+    for &other in &scratch.found {
+        if other == id || input.hidden[other] || neighbours[id].contains(&other) {
+            continue;
+        }
+        let (topic_score, topic_reason) = topic_score(id, other, input, visible);
+        let mut score = topic_score.unwrap_or(0.0);
+        for _ in 0..scratch.via[other] {
+            score += VIA_SCORE;
+        }
+        // Notes found through the index share a term, so a text reason always has terms.
+        let cosine = scratch.dot[other];
+        score += 1.5 * cosine;
+        let has_reason = topic_reason || scratch.via[other] > 0 || cosine > TEXT_REASON_MIN;
+        if score > 0.05 && has_reason {
+            keep_best(&mut best, (other, score), input);
+        }
+    }
+    let related = best
         .into_iter()
-        .filter(|(other, _)| {
-            *other != id && !input.hidden[*other] && !neighbours[id].contains(other)
+        .map(|(note, score)| Related {
+            note,
+            score,
+            reason: reason(id, note, input, text, neighbours, scratch.dot[note]),
         })
-        .map(|(note, candidate)| {
-            let (score, reason) = candidate.reason();
-            Related {
-                note,
-                reason,
-                score,
-            }
-        })
-        .filter(|r| r.score > 0.05 && !r.reason.is_empty())
         .collect();
-    ranked.sort_by(|a, b| {
-        b.score.total_cmp(&a.score).then_with(|| {
-            input.notes[a.note]
-                .source
-                .rel
-                .cmp(&input.notes[b.note].source.rel)
-        })
-    });
-    ranked.truncate(MAX_RELATED);
-    ranked
+    scratch.reset();
+    related
+}
+
+/// Inserts `entry` into `best` (at most [`MAX_RELATED`], by score, then path) if it belongs there.
+fn keep_best(best: &mut Vec<(NoteId, f64)>, entry: (NoteId, f64), input: &RelatedInput<'_>) {
+    let before = |a: &(NoteId, f64), b: &(NoteId, f64)| {
+        b.1.total_cmp(&a.1)
+            .then_with(|| {
+                input.notes[a.0]
+                    .source
+                    .rel
+                    .cmp(&input.notes[b.0].source.rel)
+            })
+            .is_lt()
+    };
+    if best.len() == MAX_RELATED && !before(&entry, &best[MAX_RELATED - 1]) {
+        return;
+    }
+    let at = best
+        .iter()
+        .position(|b| before(&entry, b))
+        .unwrap_or(best.len());
+    best.insert(at, entry);
+    best.truncate(MAX_RELATED);
 }
 
 /// Shared topics count by rarity (sharing a topic of 2 notes says more than sharing one of 200); a
-/// topic most notes have adds little and is not given as a reason.
-fn add_topic_scores(
+/// topic most notes have adds little and is not given as a reason. Returns the score (`None` when no
+/// topic is shared) and whether a telling topic is shared.
+fn topic_score(
     id: NoteId,
+    other: NoteId,
     input: &RelatedInput<'_>,
-    candidates: &mut HashMap<NoteId, Candidate>,
-) {
+    visible: f64,
+) -> (Option<f64>, bool) {
+    let topics = input.topics;
+    let shared = || {
+        topics.of_note[id]
+            .iter()
+            .copied()
+            .filter(move |t| topics.of_note[other].contains(t))
+    };
+    if shared().next().is_none() {
+        return (None, false);
+    }
+    let weight: f64 = shared()
+        .map(|t| (visible / topics.list[t].notes.len() as f64).ln().max(0.1))
+        .sum();
+    let telling = shared().any(|t| (topics.list[t].notes.len() as f64) <= visible / 2.0);
+    (Some(weight / (1.0 + visible.ln())), telling)
+}
+
+/// The two strongest reasons `other` is related to `id`, strongest first.
+fn reason(
+    id: NoteId,
+    other: NoteId,
+    input: &RelatedInput<'_>,
+    text: &TextIndex,
+    neighbours: &[HashSet<NoteId>],
+    cosine: f64,
+) -> String {
     let topics = input.topics;
     let visible = input.hidden.iter().filter(|h| !**h).count().max(1) as f64;
-    let mut shared: HashMap<NoteId, Vec<usize>> = HashMap::new();
-    for &topic in &topics.of_note[id] {
-        for &other in &topics.list[topic].notes {
-            if other != id {
-                shared.entry(other).or_default().push(topic);
-            }
-        }
-    }
-    for (other, list) in shared {
-        let weight: f64 = list
+    let mut reasons: Vec<(f64, String)> = Vec::new();
+    if let (Some(score), true) = topic_score(id, other, input, visible) {
+        let telling: Vec<&str> = topics.of_note[id]
             .iter()
-            .map(|&t| (visible / topics.list[t].notes.len() as f64).ln().max(0.1))
-            .sum();
-        let telling: Vec<&str> = list
-            .iter()
+            .filter(|t| topics.of_note[other].contains(t))
             .filter(|&&t| (topics.list[t].notes.len() as f64) <= visible / 2.0)
             .map(|&t| topics.list[t].name.as_str())
             .collect();
-        let reason = (!telling.is_empty()).then(|| format!("shares {}", telling.join(", ")));
-        candidates
-            .entry(other)
-            .or_default()
-            .add(weight / (1.0 + visible.ln()), reason);
+        reasons.push((score, format!("shares {}", telling.join(", "))));
     }
+    for &near in &neighbours[id] {
+        if neighbours[near].contains(&other) {
+            let title = &input.notes[near].title;
+            reasons.push((VIA_SCORE, format!("both connect to {title}")));
+        }
+    }
+    if cosine > TEXT_REASON_MIN {
+        let terms = text.shared_terms(id, other, 3);
+        reasons.push((1.5 * cosine, format!("similar text: {}", terms.join(", "))));
+    }
+    reasons.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    let text: Vec<String> = reasons.into_iter().take(2).map(|(_, r)| r).collect();
+    text.join("; ")
 }
 
 /// Notes each note links to or is linked from.
@@ -189,19 +277,22 @@ impl TextIndex {
             .zip(hidden)
             .map(|(n, &h)| if h { HashMap::new() } else { term_counts(n) })
             .collect();
-        let mut ids: HashMap<&str, u32> = HashMap::new();
-        let mut df: Vec<u32> = Vec::new();
-        let mut terms = Vec::new();
+        let mut doc_freq: HashMap<&str, u32> = HashMap::new();
         for tf in &counts {
             for term in tf.keys() {
-                let id = *ids.entry(term).or_insert_with(|| {
-                    terms.push(term.clone());
-                    df.push(0);
-                    (terms.len() - 1) as u32
-                });
-                df[id as usize] += 1;
+                *doc_freq.entry(term).or_default() += 1;
             }
         }
+        // Term ids in alphabetical order: equal weights are ordered by id, so ids taken from hash-map
+        // order made the chosen terms (and so related notes) differ from one run to the next.
+        let mut terms: Vec<String> = doc_freq.keys().map(|t| t.to_string()).collect();
+        terms.sort_unstable();
+        let ids: HashMap<&str, u32> = terms
+            .iter()
+            .enumerate()
+            .map(|(id, t)| (t.as_str(), id as u32))
+            .collect();
+        let df: Vec<u32> = terms.iter().map(|t| doc_freq[t.as_str()]).collect();
         let n = counts.iter().filter(|c| !c.is_empty()).count().max(1) as f64;
         let max_df = (n * MAX_DF_FRACTION).max(2.0);
         let vectors: Vec<Vec<(u32, f64)>> = counts
@@ -221,17 +312,25 @@ impl TextIndex {
         }
     }
 
-    /// Cosine similarity with every note sharing a distinctive term.
-    fn similar(&self, id: NoteId) -> Vec<(NoteId, f64)> {
-        let mut dots: HashMap<NoteId, f64> = HashMap::new();
+    /// Cosine similarity with every note sharing a distinctive term, into `scratch.dot`; those notes
+    /// whose cosine is high enough to be a reason become candidates.
+    fn similar(&self, id: NoteId, scratch: &mut Scratch) {
         for &(term, weight) in &self.vectors[id] {
             for &(other, w) in &self.postings[&term] {
                 if other != id {
-                    *dots.entry(other).or_default() += weight * w;
+                    if scratch.dot[other] == 0.0 {
+                        scratch.touched.push(other);
+                    }
+                    scratch.dot[other] += weight * w;
                 }
             }
         }
-        dots.into_iter().collect()
+        for i in 0..scratch.touched.len() {
+            let other = scratch.touched[i];
+            if scratch.dot[other] > TEXT_REASON_MIN {
+                scratch.find(other);
+            }
+        }
     }
 
     fn shared_terms(&self, a: NoteId, b: NoteId, max: usize) -> Vec<String> {
