@@ -114,7 +114,7 @@ impl Renderer {
             site,
             assets,
             config,
-            views: Views { site },
+            views: Views::new(site),
         };
         let notes: Vec<NoteId> = site.visible().collect();
         let rendered: Vec<_> = notes
@@ -382,10 +382,10 @@ impl<'a> PageRenderer<'a> {
                 .map(|t| self.views.topic_link(t))
                 .collect(),
             notes: self
-                .site
-                .ordered(&topic.notes)
-                .into_iter()
-                .map(|n| self.views.note_ref(n))
+                .views
+                .ordered(id)
+                .iter()
+                .map(|&n| self.views.note_ref(n))
                 .collect(),
             subtopics: topic
                 .children
