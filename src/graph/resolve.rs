@@ -607,10 +607,11 @@ mod tests {
             let chars: Vec<char> = a.chars().collect();
             for b in words {
                 let full = strsim::levenshtein(a, b);
+                let b_chars: Vec<char> = b.chars().collect();
                 for limit in 0..8 {
                     let expected = (full <= limit).then_some(full);
                     assert_eq!(
-                        levenshtein_within(&chars, b, limit, &mut row),
+                        levenshtein_within(&chars, &b_chars, limit, &mut row),
                         expected,
                         "{a} {b} {limit}"
                     );
