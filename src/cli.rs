@@ -54,6 +54,9 @@ pub struct BuildArgs {
     /// Print only errors
     #[arg(long, short)]
     pub quiet: bool,
+    /// Print the time of each stage and the slowest notes and templates
+    #[arg(long)]
+    pub timings: bool,
 }
 
 #[derive(Debug, Args, Clone)]

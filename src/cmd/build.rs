@@ -21,7 +21,10 @@ pub fn run(args: &BuildArgs) -> Result<Outcome, Failure> {
         config = config.with_out_dir(out);
     }
     output::check_out_dir(&config).map_err(Failure::Usage)?;
-    let renderer = Renderer::new(&config).map_err(|d| Failure::Usage(d.to_string()))?;
+    let mut renderer = Renderer::new(&config).map_err(|d| Failure::Usage(d.to_string()))?;
+    if args.timings {
+        renderer = renderer.with_profile();
+    }
     let progress = progress_bar(args.quiet);
     let mut built = pipeline::build(
         &config,
@@ -81,6 +84,9 @@ pub fn run(args: &BuildArgs) -> Result<Outcome, Failure> {
             built.timings
         );
     }
+    if args.timings {
+        print_timings(&built, &renderer);
+    }
     Ok(Outcome::Success)
 }
 
@@ -99,4 +105,67 @@ fn image_summary(assets: &crate::images::Assets) -> String {
         ));
     }
     format!("{images} images ({})", parts.join(", "))
+}
+
+/// Notes and templates listed by `--timings`.
+const SLOWEST: usize = 10;
+
+/// `--timings`: each stage, the slowest notes (parse + render) and the time per template. The render
+/// times are the build's own; a note's parse time is measured again after the build (one note at a
+/// time, in parallel like the build), since the parse stage does not keep per-note times.
+fn print_timings(built: &pipeline::Built, renderer: &Renderer) {
+    use rayon::prelude::*;
+    use std::collections::BTreeMap;
+    use std::time::Duration;
+    let pages = renderer.page_times();
+    let render: BTreeMap<&str, Duration> =
+        pages.iter().map(|p| (p.file.as_str(), p.elapsed)).collect();
+    let mut notes: Vec<(Duration, Duration, String)> = built
+        .site
+        .visible()
+        .collect::<Vec<_>>()
+        .par_iter()
+        .map(|&id| {
+            let source = &built.site.notes[id].source;
+            let start = Instant::now();
+            let _ = crate::parse::read_and_parse(source);
+            let parse = start.elapsed();
+            let file = built.site.pages[id].file.as_str();
+            let shown = source.display.display().to_string();
+            (parse, render.get(file).copied().unwrap_or_default(), shown)
+        })
+        .collect();
+    notes.sort_by_key(|(parse, render, _)| std::cmp::Reverse(*parse + *render));
+    eprintln!("Stages: {}", built.timings);
+    eprintln!("Slowest notes (parse + render):");
+    for (parse, render, path) in notes.iter().take(SLOWEST) {
+        eprintln!(
+            "  {:>9}  {path} (parse {}, render {})",
+            millis(*parse + *render),
+            millis(*parse),
+            millis(*render)
+        );
+    }
+    let mut templates: BTreeMap<&str, (usize, Duration, Duration, &str)> = BTreeMap::new();
+    for page in &pages {
+        let entry =
+            templates
+                .entry(page.template)
+                .or_insert((0, Duration::ZERO, Duration::ZERO, ""));
+        entry.0 += 1;
+        entry.1 += page.elapsed;
+        if page.elapsed >= entry.2 {
+            (entry.2, entry.3) = (page.elapsed, page.file.as_str());
+        }
+    }
+    let mut templates: Vec<_> = templates.into_iter().collect();
+    templates.sort_by_key(|(_, (_, total, _, _))| std::cmp::Reverse(*total));
+    eprintln!("Templates (pages, total render time, slowest page):");
+    for (template, (count, total, max, file)) in templates {
+        eprintln!(
+            "  {template:<12} {count:>6} pages  {:>9}  slowest {} ({file})",
+            millis(total),
+            millis(max)
+        );
+    }
 }

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
 
 use crate::diag::{Diagnostic, Kind};
 use crate::parse::markdown::{ImageRef, Link, LinkKind};
@@ -53,6 +54,10 @@ pub struct Resolver<'a> {
     by_path: HashMap<PathBuf, NoteId>,
     by_name: HashMap<String, Vec<NoteId>>,
     images_by_name: HashMap<String, Vec<PathBuf>>,
+    /// `by_name`'s keys as chars, sorted by length, built on the first broken link.
+    names_by_length: OnceLock<Vec<Vec<char>>>,
+    /// Suggestions already worked out, by what was wanted (copied sites repeat their broken links).
+    suggestions: Mutex<HashMap<String, Option<String>>>,
 }
 
 /// Paths the resolver needs.
@@ -113,6 +118,8 @@ impl<'a> Resolver<'a> {
             by_path,
             by_name,
             images_by_name,
+            names_by_length: OnceLock::new(),
+            suggestions: Mutex::default(),
         }
     }
 
@@ -366,15 +373,50 @@ impl<'a> Resolver<'a> {
             .with_extension("")
             .to_string_lossy()
             .to_lowercase();
-        let names = self.by_name.keys().map(String::as_str);
-        let best = best_match(&stem, names)?;
-        let id = self.by_name[best][0];
-        let note = &self.notes[id];
-        Some(format!(
-            "did you mean `{}` ({})?",
-            note.title,
-            note.source.display.display()
-        ))
+        // A poisoned lock only means another thread panicked; the memo is still valid.
+        let lock = || {
+            self.suggestions
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some(known) = lock().get(&stem) {
+            return known.clone();
+        }
+        let suggestion = self.closest_name(&stem).map(|best| {
+            let id = self.by_name[&best][0];
+            let note = &self.notes[id];
+            format!(
+                "did you mean `{}` ({})?",
+                note.title,
+                note.source.display.display()
+            )
+        });
+        lock().insert(stem, suggestion.clone());
+        suggestion
+    }
+
+    /// [`best_match`] over the (lower-case) keys of `by_name`, comparing only names whose length is
+    /// within the distance limit: a 10k-note site has 30,000 names, and each broken link was compared
+    /// with all of them.
+    fn closest_name(&self, stem: &str) -> Option<String> {
+        let names = self.names_by_length.get_or_init(|| {
+            let mut names: Vec<Vec<char>> =
+                self.by_name.keys().map(|k| k.chars().collect()).collect();
+            names.sort_by_key(Vec::len);
+            names
+        });
+        let wanted: Vec<char> = stem.chars().collect();
+        let limit = (wanted.len() / 3).max(2);
+        let from = names.partition_point(|n| n.len() + limit < wanted.len());
+        let to = names.partition_point(|n| n.len() <= wanted.len() + limit);
+        let mut row = Vec::new();
+        names[from..to]
+            .iter()
+            .filter_map(|name| {
+                levenshtein_within(&wanted, name, limit, &mut row).map(|d| (d, name))
+            })
+            .min()
+            .map(|(_, name)| name.iter().collect())
     }
 }
 
@@ -396,14 +438,72 @@ fn with_suggestion(diag: Diagnostic, suggestion: Option<String>) -> Diagnostic {
 }
 
 /// The candidate closest to `wanted` by edit distance, if it is close enough to be a likely typo.
+/// Ties go to the alphabetically first candidate.
 pub fn best_match<'b>(wanted: &str, candidates: impl Iterator<Item = &'b str>) -> Option<&'b str> {
-    let wanted = wanted.to_lowercase();
-    let limit = (wanted.chars().count() / 3).max(2);
+    let wanted: Vec<char> = wanted.to_lowercase().chars().collect();
+    let limit = (wanted.len() / 3).max(2);
+    let mut row = Vec::new();
+    let mut lower = String::new();
     candidates
-        .map(|c| (strsim::levenshtein(&wanted, &c.to_lowercase()), c))
-        .filter(|(d, _)| *d <= limit)
+        .filter_map(|c| {
+            let c_lower = if is_lowercase(c) {
+                c
+            } else {
+                lower = c.to_lowercase();
+                &lower
+            };
+            let c_chars: Vec<char> = c_lower.chars().collect();
+            levenshtein_within(&wanted, &c_chars, limit, &mut row).map(|d| (d, c))
+        })
         .min()
         .map(|(_, c)| c)
+}
+
+/// Whether `to_lowercase` would return `s` unchanged (checked without allocating).
+fn is_lowercase(s: &str) -> bool {
+    s.chars().all(|c| {
+        let mut lower = c.to_lowercase();
+        lower.next() == Some(c) && lower.next().is_none()
+    })
+}
+
+/// The Levenshtein distance (in chars) between `a` and `b` if it is at most `limit`. Only the band of
+/// cells within `limit` of the diagonal is computed, and a row whose best cell is over `limit` stops
+/// early: a broken link is compared with every note name, and full distances over 30,000 names of a
+/// 10k-note site took over a minute.
+fn levenshtein_within(a: &[char], b: &[char], limit: usize, row: &mut Vec<usize>) -> Option<usize> {
+    if a.len().abs_diff(b.len()) > limit {
+        return None;
+    }
+    let over = limit + 1;
+    // `row` is the previous row of the usual table, cells outside the band held at `over`.
+    row.clear();
+    row.extend((0..=b.len()).map(|j| j.min(over)));
+    for i in 1..=a.len() {
+        let lo = i.saturating_sub(limit).max(1);
+        let hi = (i + limit).min(b.len());
+        let mut diagonal = row[lo - 1];
+        row[lo - 1] = if lo == 1 { i.min(over) } else { over };
+        let mut best = row[lo - 1];
+        for j in lo..=hi {
+            let above = row[j];
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let cell = (diagonal + cost)
+                .min(above + 1)
+                .min(row[j - 1] + 1)
+                .min(over);
+            diagonal = above;
+            row[j] = cell;
+            best = best.min(cell);
+        }
+        if hi < b.len() {
+            row[hi + 1] = over;
+        }
+        if best > limit {
+            return None;
+        }
+    }
+    Some(row[b.len()]).filter(|&d| d <= limit)
 }
 
 /// `scheme:` (http, mailto, …) or protocol-relative `//host`.
@@ -482,6 +582,42 @@ mod tests {
             normalize(Path::new("../../etc/passwd")),
             PathBuf::from("../../etc/passwd")
         );
+    }
+
+    #[test]
+    fn bounded_distance_agrees_with_strsim() {
+        let words = [
+            "",
+            "a",
+            "iam",
+            "lamda",
+            "lambda",
+            "aws cli",
+            "policies",
+            "polices",
+            "éclair",
+            "ÉCLAIR",
+            "reference_policies_evaluation-logic",
+            "reference_policies_elements",
+            "kitten",
+            "sitting",
+        ];
+        let mut row = Vec::new();
+        for a in words {
+            let chars: Vec<char> = a.chars().collect();
+            for b in words {
+                let full = strsim::levenshtein(a, b);
+                let b_chars: Vec<char> = b.chars().collect();
+                for limit in 0..8 {
+                    let expected = (full <= limit).then_some(full);
+                    assert_eq!(
+                        levenshtein_within(&chars, &b_chars, limit, &mut row),
+                        expected,
+                        "{a} {b} {limit}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -32,6 +32,16 @@ pub struct Renderer {
     asset_urls: BTreeMap<String, String>,
     /// Pages rendered by the previous run, by a hash of template and context (only for `serve`).
     cache: Option<PageCache>,
+    /// Render time of every page (only for `build --timings`).
+    profile: Option<Mutex<Vec<PageTime>>>,
+}
+
+/// How long one page took to render (a note page includes its body).
+#[derive(Debug, Clone)]
+pub struct PageTime {
+    pub file: String,
+    pub template: &'static str,
+    pub elapsed: std::time::Duration,
 }
 
 /// Rendered pages keyed by everything they were rendered from, kept for one generation: a page whose
@@ -94,6 +104,7 @@ impl Renderer {
             theme,
             asset_urls,
             cache: None,
+            profile: None,
         })
     }
 
@@ -101,6 +112,36 @@ impl Renderer {
     pub fn with_page_cache(mut self) -> Self {
         self.cache = Some(PageCache::default());
         self
+    }
+
+    /// Records how long each page takes to render; [`Renderer::page_times`] hands the times out.
+    pub fn with_profile(mut self) -> Self {
+        self.profile = Some(Mutex::default());
+        self
+    }
+
+    /// The pages rendered since the last call, with their times (empty without a profile).
+    pub fn page_times(&self) -> Vec<PageTime> {
+        self.profile
+            .as_ref()
+            .map(|p| std::mem::take(&mut *lock(p)))
+            .unwrap_or_default()
+    }
+
+    /// Runs `render` and, with a profile, records its time under `file` and `template`.
+    fn timed<T>(&self, file: &str, template: &'static str, render: impl FnOnce() -> T) -> T {
+        let Some(profile) = &self.profile else {
+            return render();
+        };
+        let start = std::time::Instant::now();
+        let value = render();
+        let elapsed = start.elapsed();
+        lock(profile).push(PageTime {
+            file: file.to_string(),
+            template,
+            elapsed,
+        });
+        value
     }
 
     /// Renders every page of `site` into `output`.
@@ -121,7 +162,13 @@ impl Renderer {
         let notes: Vec<NoteId> = site.visible().collect();
         let rendered: Vec<_> = notes
             .par_iter()
-            .map(|&id| (site.pages[id].file.clone(), page.note(id)))
+            .map(|&id| {
+                let file = &site.pages[id].file;
+                (
+                    file.clone(),
+                    self.timed(file, "note.html", || page.note(id)),
+                )
+            })
             .collect();
         let mut diagnostics = Diagnostics::default();
         let mut keep =
@@ -132,13 +179,19 @@ impl Renderer {
         for (file, result) in rendered {
             keep(file, result, output);
         }
-        keep("index.html".into(), page.index(), output);
-        keep("topics/index.html".into(), page.topics_index(), output);
+        let index = self.timed("index.html", "index.html", || page.index());
+        keep("index.html".into(), index, output);
+        let topics = self.timed("topics/index.html", "topics.html", || page.topics_index());
+        keep("topics/index.html".into(), topics, output);
         for (id, topic) in site.topics.list.iter().enumerate() {
-            keep(site.urls.topic_file(&topic.slug), page.topic(id), output);
+            let file = site.urls.topic_file(&topic.slug);
+            let html = self.timed(&file, "topic.html", || page.topic(id));
+            keep(file, html, output);
         }
-        keep("404.html".into(), page.not_found(), output);
-        keep("search.html".into(), page.search(), output);
+        let not_found = self.timed("404.html", "404.html", || page.not_found());
+        keep("404.html".into(), not_found, output);
+        let search = self.timed("search.html", "search.html", || page.search());
+        keep("search.html".into(), search, output);
         for file in &self.theme {
             output.add(file.out.clone(), file.bytes.clone());
         }
