@@ -158,6 +158,8 @@ impl ImagesConfig {
             warn_side_px: raw.warn_side_px.max(1),
         })
     }
+}
+
 /// `[publish]` in notesite.toml: the defaults of `notesite publish`, one key per flag (except
 /// `--print-policy`, which is an action, not a setting). Validated with the flags in
 /// `publish::settings`.
@@ -362,6 +364,9 @@ mod tests {
         assert!(Config::resolve(PathBuf::from("/site"), raw).is_err());
         let raw = parse("[images]\nocr_lang = \"eng; rm\"\n").unwrap();
         assert!(Config::resolve(PathBuf::from("/site"), raw).is_err());
+    }
+
+    #[test]
     fn publish_table_is_strict() {
         let raw = parse("[publish]\nbucket = \"b\"\ndelete = true\nmax_deletes = 10\n").unwrap();
         assert_eq!(raw.publish.bucket.as_deref(), Some("b"));

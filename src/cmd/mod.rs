@@ -6,8 +6,8 @@ pub mod build;
 pub mod check;
 pub mod init;
 pub mod new;
-pub mod serve;
 pub mod publish;
+pub mod serve;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;

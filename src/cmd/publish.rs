@@ -56,6 +56,8 @@ pub fn run(args: &PublishArgs) -> Result<Outcome, Failure> {
             strict: false,
             drafts: false,
             quiet: false,
+            ocr: false,
+            timings: false,
         };
         if super::build::run(&build)? != Outcome::Success {
             eprintln!("error: the build failed; nothing was published");

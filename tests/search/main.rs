@@ -141,8 +141,14 @@ fn js_tokenizer_matches_the_rust_golden_vectors() {
     if !node_available() {
         return;
     }
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/search/tokenizer.test.mjs");
-    let out = Command::new("node").args(["--test", script]).output().expect("run node --test");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/search/tokenizer.test.mjs"
+    );
+    let out = Command::new("node")
+        .args(["--test", script])
+        .output()
+        .expect("run node --test");
     assert!(
         out.status.success(),
         "node --test failed:\n{}{}",
