@@ -237,7 +237,11 @@ impl TextIndex {
         let mut df: Vec<u32> = Vec::new();
         let mut terms = Vec::new();
         for tf in &counts {
-            for term in tf.keys() {
+            // Term ids break ties between equal weights, so they must not follow hash-map order:
+            // notes in path order, each note's terms sorted.
+            let mut sorted: Vec<&String> = tf.keys().collect();
+            sorted.sort_unstable();
+            for term in sorted {
                 let id = *ids.entry(term).or_insert_with(|| {
                     terms.push(term.clone());
                     df.push(0);
