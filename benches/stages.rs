@@ -118,7 +118,14 @@ fn fixture() -> &'static Fixture {
         let (sources, _) = scan::scan(&config);
         let notes = parse_all(&sources);
         let (site, _) = graph::build(notes.clone(), &graph_input(&config, &sources));
-        let (assets, _) = images::load(&site, Assets::default(), &|_| false);
+        // The notes reference no images: the stage only has to run, never process.
+        let options = images::LoadOptions {
+            config: &config.images,
+            process: false,
+            ocr: false,
+            tick: &|| {},
+        };
+        let (assets, _) = images::load(&site, options, Assets::default(), &|_| false);
         let renderer = Renderer::new(&config).expect("templates");
         let mut output = Output::default();
         renderer.render(&site, &assets, &config, &mut output);
