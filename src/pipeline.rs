@@ -177,7 +177,11 @@ pub fn rebuild(
     });
     diagnostics.extend(diags);
     let index = timings.measure("search", || {
-        search::build(&site, SearchOptions::for_language(&config.site.language))
+        search::build(
+            &site,
+            &assets,
+            SearchOptions::for_language(&config.site.language),
+        )
     });
     for (path, bytes) in index {
         output.add(path, bytes);

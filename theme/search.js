@@ -516,6 +516,9 @@
     input.removeAttribute('aria-activedescendant');
   };
   const close = () => show([]);
+  // Esc and blur also drop the pending keystroke and any query still running, so late results
+  // never reopen a dropdown the user closed.
+  const dismiss = () => { clearTimeout(timer); timer = 0; seq++; close(); };
   const move = (step) => {
     const o = options();
     if (!o.length) return;
@@ -541,6 +544,7 @@
   }
   async function run() {
     const q = input.value, n = ++seq;
+    timer = 0;
     if (!q.trim()) return showRecent();
     if (pop.hidden) show([status('Loading the index…')]);
     let res;
@@ -552,11 +556,11 @@
   }
   input.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(run, 60); });
   input.addEventListener('focus', () => { if (input.value.trim()) run(); else showRecent(); });
-  input.addEventListener('blur', () => setTimeout(() => { if (!form.contains(d.activeElement)) close(); }, 150));
+  input.addEventListener('blur', () => setTimeout(() => { if (!form.contains(d.activeElement)) dismiss(); }, 150));
   pop.addEventListener('mousedown', (e) => { const a = e.target.closest('a'); if (a) remember(input.value); });
   input.addEventListener('keydown', (e) => {
     if (e.key === 'ArrowDown' || e.key === 'ArrowUp') { e.preventDefault(); if (pop.hidden) run(); else move(e.key === 'ArrowDown' ? 1 : -1); }
-    else if (e.key === 'Escape') { if (!pop.hidden) { e.preventDefault(); e.stopPropagation(); close(); } else input.blur(); }
+    else if (e.key === 'Escape') { if (!pop.hidden || timer) { e.preventDefault(); e.stopPropagation(); dismiss(); } else input.blur(); }
     else if (e.key === 'Enter') {
       remember(input.value);
       const o = options()[active];

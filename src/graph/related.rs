@@ -3,7 +3,7 @@
 //! with the postings of each note's distinctive terms, not with the square of the number of notes).
 
 use rayon::prelude::*;
-use std::collections::{HashMap, HashSet};
+use rustc_hash::FxHashMap as HashMap;
 
 use super::resolve::{LinkTarget, NoteId};
 use super::topics::Topics;
@@ -65,7 +65,8 @@ const ENUMERATED_TOPIC_SIZE: usize = 150;
 struct Ranker<'a> {
     input: &'a RelatedInput<'a>,
     text: &'a TextIndex,
-    neighbours: &'a [HashSet<NoteId>],
+    /// Per note, the notes it links to or from: sorted, no duplicates.
+    neighbours: &'a [Vec<NoteId>],
     visible: f64,
 }
 
@@ -89,10 +90,11 @@ impl Candidate {
 impl Ranker<'_> {
     fn rank(&self, id: NoteId) -> Vec<Related> {
         let neighbours = self.neighbours;
-        let mut candidates: HashMap<NoteId, Candidate> = HashMap::new();
+        let linked = |other: &NoteId| neighbours[id].binary_search(other).is_ok();
+        let mut candidates: HashMap<NoteId, Candidate> = HashMap::default();
         for &near in &neighbours[id] {
             for &second in &neighbours[near] {
-                if second != id && !neighbours[id].contains(&second) {
+                if second != id && !linked(&second) {
                     let candidate = candidates.entry(second).or_default();
                     candidate.link_score += 0.4;
                     candidate.connector.get_or_insert(near);
@@ -103,29 +105,24 @@ impl Ranker<'_> {
             candidates.entry(other).or_default().cosine = cosine;
         }
         self.add_topic_scores(id, &mut candidates);
-        let notes = self.input.notes;
-        let mut ranked: Vec<(NoteId, Candidate)> = candidates
+        let mut ranked: Vec<(f64, NoteId, Candidate)> = candidates
             .into_iter()
             .filter(|(other, c)| {
-                *other != id
-                    && !self.input.hidden[*other]
-                    && !neighbours[id].contains(other)
-                    && c.score() > 0.05
+                *other != id && !self.input.hidden[*other] && !linked(other) && c.score() > 0.05
             })
+            .map(|(other, c)| (c.score(), other, c))
             .collect();
-        ranked.sort_by(|(a, x), (b, y)| {
-            y.score()
-                .total_cmp(&x.score())
-                .then_with(|| notes[*a].source.rel.cmp(&notes[*b].source.rel))
-        });
+        // Ties go to the note first in path order (note ids follow path order): a total order, so
+        // the result never depends on hash-map iteration.
+        ranked.sort_unstable_by(|(x, a, _), (y, b, _)| y.total_cmp(x).then(a.cmp(b)));
         ranked
             .into_iter()
-            .filter_map(|(note, candidate)| {
+            .filter_map(|(score, note, candidate)| {
                 let reason = self.reason(id, note, &candidate)?;
                 Some(Related {
                     note,
                     reason,
-                    score: candidate.score(),
+                    score,
                 })
             })
             .take(MAX_RELATED)
@@ -171,7 +168,7 @@ impl Ranker<'_> {
     /// Shared topics count by rarity (sharing a topic of 2 notes says more than sharing one of 200).
     fn add_topic_scores(&self, id: NoteId, candidates: &mut HashMap<NoteId, Candidate>) {
         let topics = self.input.topics;
-        let mut shared: HashMap<NoteId, Vec<usize>> = HashMap::new();
+        let mut shared: HashMap<NoteId, Vec<usize>> = HashMap::default();
         for &topic in &topics.of_note[id] {
             let members = &topics.list[topic].notes;
             if members.len() <= ENUMERATED_TOPIC_SIZE {
@@ -203,20 +200,25 @@ impl Ranker<'_> {
     }
 }
 
-/// Notes each note links to or is linked from.
-fn neighbours(links: &[Vec<LinkTarget>], hidden: &[bool]) -> Vec<HashSet<NoteId>> {
-    let mut sets = vec![HashSet::new(); links.len()];
+/// Notes each note links to or is linked from, sorted: iterating them gives the same connector
+/// (the note named in "both connect to …") on every build.
+fn neighbours(links: &[Vec<LinkTarget>], hidden: &[bool]) -> Vec<Vec<NoteId>> {
+    let mut lists = vec![Vec::new(); links.len()];
     for (from, targets) in links.iter().enumerate() {
         for target in targets {
             if let LinkTarget::Note { note: to, .. } = *target {
                 if to != from && !hidden[from] && !hidden[to] {
-                    sets[from].insert(to);
-                    sets[to].insert(from);
+                    lists[from].push(to);
+                    lists[to].push(from);
                 }
             }
         }
     }
-    sets
+    for list in &mut lists {
+        list.sort_unstable();
+        list.dedup();
+    }
+    lists
 }
 
 /// TF-IDF vectors of each note's most distinctive terms, and the inverted index over them.
@@ -231,9 +233,15 @@ impl TextIndex {
         let counts: Vec<HashMap<String, u32>> = notes
             .par_iter()
             .zip(hidden)
-            .map(|(n, &h)| if h { HashMap::new() } else { term_counts(n) })
+            .map(|(n, &h)| {
+                if h {
+                    HashMap::default()
+                } else {
+                    term_counts(n)
+                }
+            })
             .collect();
-        let mut ids: HashMap<&str, u32> = HashMap::new();
+        let mut ids: HashMap<&str, u32> = HashMap::default();
         let mut df: Vec<u32> = Vec::new();
         let mut terms = Vec::new();
         for tf in &counts {
@@ -256,7 +264,7 @@ impl TextIndex {
             .iter()
             .map(|tf| top_terms(tf, &ids, &df, n, max_df))
             .collect();
-        let mut postings: HashMap<u32, Vec<(NoteId, f64)>> = HashMap::new();
+        let mut postings: HashMap<u32, Vec<(NoteId, f64)>> = HashMap::default();
         for (note, vector) in vectors.iter().enumerate() {
             for &(term, weight) in vector {
                 postings.entry(term).or_default().push((note, weight));
@@ -271,7 +279,7 @@ impl TextIndex {
 
     /// Cosine similarity with every note sharing a distinctive term.
     fn similar(&self, id: NoteId) -> Vec<(NoteId, f64)> {
-        let mut dots: HashMap<NoteId, f64> = HashMap::new();
+        let mut dots: HashMap<NoteId, f64> = HashMap::default();
         for &(term, weight) in &self.vectors[id] {
             for &(other, w) in &self.postings[&term] {
                 if other != id {
@@ -328,39 +336,55 @@ fn top_terms(
 
 /// Lower-case words of three or more letters (title counted three times), stop words left out.
 fn term_counts(note: &Note) -> HashMap<String, u32> {
-    let mut counts = HashMap::new();
+    let mut counts: HashMap<String, u32> = HashMap::default();
+    let mut lower = String::new();
     let title = std::iter::repeat_n(note.title.as_str(), 3);
     for text in title.chain(std::iter::once(note.body.text.as_str())) {
-        for word in text
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| w.chars().count() >= 3)
-        {
-            let word = word.to_lowercase();
-            if !STOP_WORDS.contains(&word.as_str()) && !word.chars().all(|c| c.is_ascii_digit()) {
-                *counts.entry(word).or_default() += 1;
+        for word in text.split(|c: char| !c.is_alphanumeric()) {
+            // Most words are ASCII: lower-cased into one buffer, allocated only when new.
+            lower.clear();
+            if word.is_ascii() {
+                if word.len() < 3 || word.bytes().all(|b| b.is_ascii_digit()) {
+                    continue;
+                }
+                lower.extend(word.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+            } else {
+                if word.chars().count() < 3 {
+                    continue;
+                }
+                lower.extend(word.chars().flat_map(char::to_lowercase));
+            }
+            if STOP_WORDS.binary_search(&lower.as_str()).is_ok() {
+                continue;
+            }
+            match counts.get_mut(lower.as_str()) {
+                Some(count) => *count += 1,
+                None => {
+                    counts.insert(lower.clone(), 1);
+                }
             }
         }
     }
     counts
 }
 
+/// Sorted, for binary search.
 const STOP_WORDS: &[&str] = &[
-    "the", "and", "for", "are", "but", "not", "you", "all", "any", "can", "her", "was", "one",
-    "our", "out", "has", "have", "with", "this", "that", "from", "they", "will", "your", "what",
-    "when", "which", "there", "their", "then", "them", "into", "use", "using", "used", "also",
-    "more", "than", "only", "other", "some", "such", "its", "it's", "each", "how", "who", "may",
-    "must", "should", "would", "could", "these", "those", "about", "over", "under", "after",
-    "before", "does", "did", "doing", "been", "being", "were", "where", "while", "here", "very",
-    "just", "like", "make", "made",
+    "about", "after", "all", "also", "and", "any", "are", "been", "before", "being", "but", "can",
+    "could", "did", "does", "doing", "each", "for", "from", "has", "have", "her", "here", "how",
+    "into", "it's", "its", "just", "like", "made", "make", "may", "more", "must", "not", "one",
+    "only", "other", "our", "out", "over", "should", "some", "such", "than", "that", "the",
+    "their", "them", "then", "there", "these", "they", "this", "those", "under", "use", "used",
+    "using", "very", "was", "were", "what", "when", "where", "which", "while", "who", "will",
+    "with", "would", "you", "your",
 ];
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::parse::parse_note;
+mod tests_support {
+    use crate::parse::{parse_note, Note};
     use crate::scan::SourceFile;
 
-    fn note(name: &str, topics: &str, body: &str) -> Note {
+    pub fn note(name: &str, topics: &str, body: &str) -> Note {
         let source = SourceFile {
             path: name.into(),
             rel: name.into(),
@@ -372,6 +396,34 @@ mod tests {
         )
         .0
         .unwrap()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tests_support::*;
+    use super::*;
+
+    #[test]
+    fn stop_words_are_sorted_for_binary_search() {
+        assert!(STOP_WORDS.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn term_counts_lower_case_and_skip_short_words_numbers_and_stop_words() {
+        let n = note(
+            "a",
+            "",
+            "The Bucket bucket BUCKETS 2024 ok über Über é, and policy",
+        );
+        let counts = term_counts(&n);
+        assert_eq!(counts["bucket"], 2);
+        assert_eq!(counts["buckets"], 1);
+        assert_eq!(counts["über"], 2);
+        assert_eq!(counts["policy"], 1);
+        for gone in ["the", "and", "2024", "ok", "é"] {
+            assert!(!counts.contains_key(gone), "{gone}");
+        }
     }
 
     #[test]
@@ -426,5 +478,53 @@ mod tests {
             topics: &topics,
         });
         assert_eq!(result, again);
+    }
+}
+
+#[cfg(test)]
+mod connector_tests {
+    use super::tests_support::*;
+    use super::*;
+
+    /// `a` and `d` both link to `b`, `c`, `e`, `f` and `g`: the reason names one connector, and it must
+    /// be the same one on every run (hash-set order once picked it at random).
+    #[test]
+    fn the_connector_named_is_the_first_in_path_order() {
+        let names = ["a", "b", "c", "d", "e", "f", "g"];
+        let notes: Vec<Note> = names.iter().map(|n| note(n, "", "Text.")).collect();
+        let to = |ids: &[NoteId]| -> Vec<LinkTarget> {
+            ids.iter()
+                .map(|&note| LinkTarget::Note {
+                    note,
+                    fragment: None,
+                })
+                .collect()
+        };
+        let shared = [6, 5, 4, 2, 1];
+        let links = vec![
+            to(&shared),
+            vec![],
+            vec![],
+            to(&shared),
+            vec![],
+            vec![],
+            vec![],
+        ];
+        let hidden = vec![false; notes.len()];
+        let topics = Topics::build(&notes, &hidden);
+        let input = RelatedInput {
+            notes: &notes,
+            hidden: &hidden,
+            links: &links,
+            topics: &topics,
+        };
+        for _ in 0..20 {
+            let result = related(&input);
+            let d = result[0]
+                .iter()
+                .find(|r| r.note == 3)
+                .expect("d is related to a");
+            assert_eq!(d.reason, "both connect to b", "{:?}", result[0]);
+        }
     }
 }

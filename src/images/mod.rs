@@ -112,18 +112,21 @@ impl Assets {
         self.by_source.values().filter_map(|a| a.as_ref().ok())
     }
 
-    /// The OCR text of each screenshot note `id` shows, in document order, each image once. This is
-    /// what the search index adds to a note (with a lower weight than its own text).
-    pub fn ocr_texts<'a>(&'a self, site: &'a Site, id: NoteId) -> Vec<&'a str> {
+    /// The OCR text of each image note `id` embeds, aligned with its `body.images`; a screenshot
+    /// shown twice in one note has its text only at the first place. This is what the search index
+    /// adds to a note, with a lower weight than the note's own text.
+    pub fn ocr_texts<'a>(&'a self, site: &'a Site, id: NoteId) -> Vec<Option<&'a str>> {
         let mut seen = HashSet::new();
         site.graph.images[id]
             .iter()
-            .filter_map(|target| match target {
+            .map(|target| match target {
                 ImageTarget::Local(path) => self.get(path)?.as_ref().ok(),
                 _ => None,
             })
-            .filter(|asset| seen.insert(asset.hash))
-            .filter_map(|asset| asset.ocr_text.as_deref())
+            .map(|asset| {
+                let asset = asset.filter(|asset| seen.insert(asset.hash))?;
+                asset.ocr_text.as_deref()
+            })
             .collect()
     }
 }

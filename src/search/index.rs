@@ -16,6 +16,9 @@ pub const BODY: f32 = 1.0;
 pub const CODE: f32 = 0.9;
 pub const ALT: f32 = 0.6;
 pub const FILE_NAME: f32 = 0.4;
+/// Text read in a screenshot by OCR: below the note's own words (OCR misreads, and a screenshot of
+/// a console shows much that the note is not about).
+pub const OCR: f32 = 0.5;
 /// A part of a compound (`object` in `PutObject`) counts this much of a whole word.
 pub const PART: f32 = 0.6;
 
@@ -60,6 +63,7 @@ struct Fields {
     code: String,
     headings: String,
     alt: String,
+    ocr: String,
     /// Alt text of the image being read.
     image: Option<String>,
     fragment: Fragment,
@@ -68,8 +72,29 @@ struct Fields {
 
 impl Fields {
     fn push_text(&mut self, text: &str) {
+        let at_block_start = self.fragment.x.is_empty() || self.fragment.x.ends_with('\n');
+        let text = if at_block_start {
+            text.trim_start_matches(' ')
+        } else {
+            text
+        };
         self.fragment.x.push_str(text);
         self.utf16 += text.encode_utf16().count();
+    }
+
+    /// OCR text as one block of the fragment, its whitespace collapsed (tesseract keeps the
+    /// screenshot's line breaks and column gaps).
+    fn add_ocr(&mut self, text: &str) {
+        let words: Vec<&str> = text.split_whitespace().collect();
+        if words.is_empty() {
+            return;
+        }
+        let line = words.join(" ");
+        self.block_end();
+        self.push_text(&line);
+        self.block_end();
+        self.ocr.push_str(&line);
+        self.ocr.push('\n');
     }
 
     fn block_end(&mut self) {
@@ -79,8 +104,10 @@ impl Fields {
     }
 }
 
-/// Walks the parsed events once, sorting text into fields and building the fragment.
-fn fields(note: &Note, url: &str) -> Fields {
+/// Walks the parsed events once, sorting text into fields and building the fragment. `ocr` is the
+/// text read in each image, aligned with `note.body.images`: it joins the fragment right after its
+/// image, so a snippet or heading sub-result that matches it points at the right place.
+fn fields(note: &Note, url: &str, ocr: &[Option<&str>]) -> Fields {
     let mut f = Fields {
         fragment: Fragment {
             t: note.title.clone(),
@@ -92,6 +119,7 @@ fn fields(note: &Note, url: &str) -> Fields {
     };
     let mut headings = note.body.headings.iter();
     let (mut in_heading, mut in_code) = (false, false);
+    let mut ocr = ocr.iter();
     for event in &note.body.events {
         match event {
             Event::Start(Tag::Heading { .. }) => {
@@ -125,6 +153,9 @@ fn fields(note: &Note, url: &str) -> Fields {
                 }
                 f.alt.push_str(&alt);
                 f.alt.push('\n');
+                if let Some(Some(text)) = ocr.next() {
+                    f.add_ocr(text);
+                }
             }
             Event::End(TagEnd::Paragraph | TagEnd::Item | TagEnd::TableRow | TagEnd::TableHead) => {
                 f.block_end()
@@ -171,9 +202,14 @@ fn looks_like_file_name(alt: &str) -> bool {
         })
 }
 
-/// Tokenizes every field of `note` and returns its terms and fragment.
-pub fn document(tokenizer: &Tokenizer, note: &Note, url: &str) -> (DocTerms, Fragment) {
-    let f = fields(note, url);
+/// Tokenizes every field of `note` and returns its terms and fragment; `ocr` as in [`fields`].
+pub fn document(
+    tokenizer: &Tokenizer,
+    note: &Note,
+    url: &str,
+    ocr: &[Option<&str>],
+) -> (DocTerms, Fragment) {
+    let f = fields(note, url, ocr);
     let mut doc = DocTerms::default();
     title_terms(tokenizer, &note.title, 1.0, &mut doc);
     for alias in &note.front.aliases {
@@ -199,6 +235,7 @@ pub fn document(tokenizer: &Tokenizer, note: &Note, url: &str) -> (DocTerms, Fra
     add(&f.prose, BODY);
     add(&f.code, CODE);
     add(&f.alt, ALT);
+    add(&f.ocr, OCR);
     for image in &note.body.images {
         add(&image.title, ALT);
         add(&file_name(&image.dest), FILE_NAME);
@@ -263,7 +300,7 @@ mod tests {
     #[test]
     fn fields_and_fragment_come_from_the_parsed_events() {
         let n = note("---\ntitle: S3\naliases: [Simple Storage]\n---\nIntro `aws s3 sync`.\n\n## Upload files\n\nText ![a bucket list](./img/bucket_list.png)\n\n```\naws s3 cp\n```\n");
-        let (doc, fragment) = document(&Tokenizer::default(), &n, "notes/a.html");
+        let (doc, fragment) = document(&Tokenizer::default(), &n, "notes/a.html", &[]);
         assert_eq!(
             fragment.x,
             "Intro aws s3 sync.\nUpload files\nText a bucket list\naws s3 cp"
@@ -277,6 +314,18 @@ mod tests {
         assert!(doc.terms["simpl"].1 > 0.0, "alias counts as title");
         assert!(doc.terms.contains_key("bucket_list"), "file name");
         assert!(doc.terms["upload"].0 >= HEADING);
+    }
+
+    #[test]
+    fn ocr_text_follows_its_image_and_weighs_less_than_prose() {
+        let n = note("# T\n\n![one](a.png) prose words\n\n![two](b.png)\n");
+        let ocr = [Some("Bucket   policy\n\nJSON"), None];
+        let (doc, fragment) = document(&Tokenizer::default(), &n, "notes/a.html", &ocr);
+        assert_eq!(fragment.x, "one\nBucket policy JSON\nprose words\ntwo");
+        assert!((doc.terms["polici"].0 - OCR).abs() < 1e-6);
+        assert!(doc.terms["prose"].0 > doc.terms["polici"].0);
+        let (_, without) = document(&Tokenizer::default(), &n, "notes/a.html", &[]);
+        assert!(!without.x.contains("Bucket"));
     }
 
     #[test]
@@ -319,7 +368,7 @@ mod timing {
         let start = std::time::Instant::now();
         let mut n = 0;
         for note in &notes {
-            n += fields(note, "x").fragment.x.len();
+            n += fields(note, "x", &[]).fragment.x.len();
         }
         let fields_time = start.elapsed();
         let start = std::time::Instant::now();
@@ -330,7 +379,7 @@ mod timing {
         let tok_time = start.elapsed();
         let start = std::time::Instant::now();
         for note in &notes {
-            let _ = document(&tokenizer, note, "x");
+            let _ = document(&tokenizer, note, "x", &[]);
         }
         eprintln!(
             "{} notes, {n} bytes: fields {fields_time:?}, tokenize body {tok_time:?} ({tokens} tokens), document {:?}",

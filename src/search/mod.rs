@@ -15,34 +15,14 @@ mod shard;
 pub mod tokenize;
 
 use rayon::prelude::*;
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::graph::Site;
+use crate::images::Assets;
 use index::Fragment;
 use tokenize::Tokenizer;
 
 /// A hash map with a fast, non-keyed hash (FxHash): term keys come from the site's own notes.
-pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
-
-/// The Fx hash of rustc: a rotate, xor and multiply per 8 bytes.
-#[derive(Default, Clone, Copy)]
-pub struct FxHasher(u64);
-
-impl Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
-                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-        }
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
+pub type FastMap<K, V> = rustc_hash::FxHashMap<K, V>;
 
 /// Shards are cut at about this many bytes of JSON (~8–12 KB gzipped).
 const SHARD_BYTES: usize = 24 * 1024;
@@ -63,14 +43,17 @@ impl SearchOptions {
     }
 }
 
-/// The index files: `(output path, bytes)`.
-pub fn build(site: &Site, options: SearchOptions) -> Vec<(String, Vec<u8>)> {
+/// The index files: `(output path, bytes)`. `assets` gives the text read in screenshots (OCR).
+pub fn build(site: &Site, assets: &Assets, options: SearchOptions) -> Vec<(String, Vec<u8>)> {
     let ids: Vec<_> = site.visible().collect();
     let docs: Vec<_> = ids
         .par_iter()
         .map_init(
             || Tokenizer::new(options.stem),
-            |tokenizer, &id| index::document(tokenizer, &site.notes[id], &site.pages[id].url),
+            |tokenizer, &id| {
+                let ocr = assets.ocr_texts(site, id);
+                index::document(tokenizer, &site.notes[id], &site.pages[id].url, &ocr)
+            },
         )
         .collect();
     let (terms, fragments): (Vec<_>, Vec<_>) = docs.into_iter().unzip();

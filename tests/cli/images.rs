@@ -485,6 +485,7 @@ fn ocr_reads_the_text_in_a_screenshot_once_and_shows_it_under_the_figure() {
     let text = block.split("</pre>").next().unwrap();
     assert!(text.contains(PHRASE), "OCR read {text:?}");
     assert_valid_nesting(body);
+    assert_search_finds_deploy(&site);
     // Read once: the next build takes the text from the cache; `[images] ocr = true` works like --ocr.
     site.file("notesite.toml", "[images]\nocr = true\n");
     let second = site.run(&["build"]).expect_code(0);
@@ -494,6 +495,33 @@ fn ocr_reads_the_text_in_a_screenshot_once_and_shows_it_under_the_figure() {
         second.stderr
     );
     assert_eq!(site.read("public/notes/deploy.html"), page);
+}
+
+/// The phrase is only in the screenshot, yet searching it (quoted, and by one of its code-like
+/// tokens) finds the note: `theme/search.js` run by node against the built index.
+fn assert_search_finds_deploy(site: &Site) {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/search/query.cjs");
+    for q in [format!("\"{PHRASE}\""), "notes-bucket".to_string()] {
+        let out = match std::process::Command::new("node")
+            .arg(script)
+            .arg(site.path("public/search"))
+            .arg(&q)
+            .output()
+        {
+            Ok(out) => out,
+            Err(_) => return eprintln!("skipping the OCR search check: node is not installed"),
+        };
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            stdout.contains("\"title\":\"Deploy\""),
+            "searching {q} found {stdout}"
+        );
+    }
 }
 
 #[test]
