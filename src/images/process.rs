@@ -5,7 +5,6 @@
 use image::codecs::jpeg::JpegEncoder;
 use image::codecs::png::{CompressionType, FilterType as PngFilter, PngEncoder};
 use image::codecs::webp::WebPEncoder;
-use image::imageops::FilterType;
 use image::{DynamicImage, ImageDecoder, ImageEncoder, ImageFormat, ImageReader, Limits};
 use serde::{Deserialize, Serialize};
 use std::io::Cursor;
@@ -96,10 +95,11 @@ pub struct Spec {
 }
 
 impl Spec {
-    /// The cache operation name: everything that changes the output bytes.
+    /// The cache operation name: everything that changes the output bytes (`fir` names the
+    /// resampler, so a change of resampler misses variants but keeps facts and OCR text).
     pub fn op(&self) -> String {
         format!(
-            "resize {}x{} lanczos3 {}",
+            "resize {}x{} lanczos3 fir5 {}",
             self.width,
             self.height,
             self.encoding.extension()
@@ -295,16 +295,40 @@ fn is_animated(bytes: &[u8], format: ImageFormat) -> image::ImageResult<bool> {
     }
 }
 
-/// Scales `image` to the spec's size (Lanczos3: keeps small text legible) and encodes it.
-pub fn render(image: &DynamicImage, spec: Spec) -> Result<Vec<u8>, String> {
-    let scaled;
-    let image = if (image.width(), image.height()) == (spec.width, spec.height) {
+/// Scales `image` to the spec's size (Lanczos3: keeps small text legible) and encodes it. `scaled`
+/// keeps the sizes already made from this image: the PNG and the WebP copy of one width share one
+/// resize, which is most of the cost of a variant.
+pub fn render(
+    image: &DynamicImage,
+    spec: Spec,
+    scaled: &mut Vec<DynamicImage>,
+) -> Result<Vec<u8>, String> {
+    let size = (spec.width, spec.height);
+    let image = if (image.width(), image.height()) == size {
         image
     } else {
-        scaled = image.resize_exact(spec.width, spec.height, FilterType::Lanczos3);
-        &scaled
+        let index = match scaled.iter().position(|s| (s.width(), s.height()) == size) {
+            Some(index) => index,
+            None => {
+                scaled.push(resize(image, size)?);
+                scaled.len() - 1
+            }
+        };
+        &scaled[index]
     };
     encode(image, spec.encoding).map_err(|e| format!("cannot encode a variant: {e}"))
+}
+
+/// Lanczos3 with SIMD (fast_image_resize): about five times faster than `image`'s own resize,
+/// which took four fifths of a first build of screenshots. Alpha is premultiplied while scaling.
+fn resize(image: &DynamicImage, (width, height): (u32, u32)) -> Result<DynamicImage, String> {
+    use fast_image_resize::{FilterType as Filter, ResizeAlg, ResizeOptions, Resizer};
+    let mut out = DynamicImage::new(width, height, image.color());
+    let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(Filter::Lanczos3));
+    Resizer::new()
+        .resize(image, &mut out, &options)
+        .map_err(|e| format!("cannot scale a variant: {e}"))?;
+    Ok(out)
 }
 
 fn encode(image: &DynamicImage, encoding: Encoding) -> image::ImageResult<Vec<u8>> {

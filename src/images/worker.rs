@@ -220,13 +220,14 @@ impl Worker<'_> {
         let config = self.options.config;
         let specs = process::plan(facts, &config.widths, config.webp);
         let mut variants = Vec::with_capacity(specs.len());
+        let mut scaled = Vec::new();
         for spec in specs {
             let entry = self
                 .cache
                 .entry(&spec.op(), &source.hash, spec.encoding.extension());
             let len = match self.cache.variant_len(&entry) {
                 Some(len) => len,
-                None => match self.make(source, facts, spec, &entry, pixels) {
+                None => match self.make(source, facts, spec, &entry, pixels, &mut scaled) {
                     Some(len) => len,
                     None => continue,
                 },
@@ -253,9 +254,10 @@ impl Worker<'_> {
         spec: Spec,
         entry: &Entry,
         pixels: &mut Option<Pixels<'s>>,
+        scaled: &mut Vec<image::DynamicImage>,
     ) -> Option<u64> {
         let image = self.pixels(source, pixels)?;
-        let encoded = match process::render(image, spec) {
+        let encoded = match process::render(image, spec, scaled) {
             Ok(encoded) => encoded,
             Err(e) => {
                 self.problem(format!("{} image: {e}", facts.format));
