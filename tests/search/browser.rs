@@ -110,6 +110,18 @@ fn dropdown_results_deep_link_and_highlight(b: &mut Browser, base: &str) {
         "document.getElementById('search-popup').hidden",
         "Esc closes the dropdown",
     );
+    // Esc right after typing, before the debounced query has run: results arriving later must
+    // not reopen the dropdown the user closed.
+    b.type_text("s3");
+    b.press("Escape", 27);
+    for wait in [100, 400] {
+        std::thread::sleep(std::time::Duration::from_millis(wait));
+        assert_eq!(
+            b.eval("document.getElementById('search-popup').hidden"),
+            true,
+            "the dropdown reopened after Esc"
+        );
+    }
 }
 
 fn search_page_and_markup_shown_as_text(b: &mut Browser, base: &str) {
