@@ -38,6 +38,8 @@ pub struct Built {
     pub timings: Timings,
     /// Each note's parse diagnostics, by absolute path (kept for reuse by the next rebuild).
     pub parse_diagnostics: HashMap<PathBuf, Vec<Diagnostic>>,
+    /// Each note's search document (kept for reuse by the next rebuild).
+    pub search: search::DocCache,
 }
 
 /// Wall time per stage, in order.
@@ -78,6 +80,8 @@ pub fn millis(d: Duration) -> String {
 pub struct Previous {
     pub parsed: HashMap<PathBuf, Parsed>,
     pub assets: Assets,
+    /// Each note's search document.
+    pub search: search::DocCache,
 }
 
 impl Built {
@@ -104,6 +108,7 @@ impl Built {
         Previous {
             parsed,
             assets: self.assets,
+            search: self.search,
         }
     }
 }
@@ -176,11 +181,14 @@ pub fn rebuild(
         renderer.render(&site, &assets, config, &mut output)
     });
     diagnostics.extend(diags);
-    let index = timings.measure("search", || {
+    let search_options = SearchOptions::for_language(&config.site.language);
+    let (index, search) = timings.measure("search", || {
         search::build(
             &site,
             &assets,
-            SearchOptions::for_language(&config.site.language),
+            search_options,
+            &previous.search,
+            is_unchanged,
         )
     });
     for (path, bytes) in index {
@@ -194,5 +202,6 @@ pub fn rebuild(
         diagnostics,
         timings,
         parse_diagnostics,
+        search,
     }
 }

@@ -15,6 +15,9 @@ mod shard;
 pub mod tokenize;
 
 use rayon::prelude::*;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::graph::Site;
 use crate::images::Assets;
@@ -43,32 +46,87 @@ impl SearchOptions {
     }
 }
 
-/// The index files: `(output path, bytes)`. `assets` gives the text read in screenshots (OCR).
-pub fn build(site: &Site, assets: &Assets, options: SearchOptions) -> Vec<(String, Vec<u8>)> {
+/// What the index keeps of one note, reused by the next rebuild (`serve`) while the note, its URL
+/// and its screenshots' text stay the same.
+#[derive(Debug)]
+pub struct CachedDoc {
+    key: blake3::Hash,
+    terms: index::DocTerms,
+    fragment: Fragment,
+}
+
+/// Each note's [`CachedDoc`] by source path, from the build before.
+#[derive(Debug, Default)]
+pub struct DocCache(HashMap<PathBuf, Arc<CachedDoc>>);
+
+/// The index files: `(output path, bytes)`, and the documents for the next rebuild. `assets` gives
+/// the text read in screenshots (OCR). A note `is_unchanged` accepts keeps its document from
+/// `previous` when its URL and screenshot text are the same, so a save re-tokenizes one note.
+pub fn build(
+    site: &Site,
+    assets: &Assets,
+    options: SearchOptions,
+    previous: &DocCache,
+    is_unchanged: &(dyn Fn(&Path) -> bool + Sync),
+) -> (Vec<(String, Vec<u8>)>, DocCache) {
     let ids: Vec<_> = site.visible().collect();
-    let docs: Vec<_> = ids
+    let docs: Vec<Arc<CachedDoc>> = ids
         .par_iter()
         .map_init(
             || Tokenizer::new(options.stem),
             |tokenizer, &id| {
+                let note = &site.notes[id];
+                let url = &site.pages[id].url;
                 let ocr = assets.ocr_texts(site, id);
-                index::document(tokenizer, &site.notes[id], &site.pages[id].url, &ocr)
+                let key = doc_key(url, &ocr, options);
+                let path = &note.source.path;
+                match previous.0.get(path) {
+                    Some(doc) if doc.key == key && is_unchanged(path) => doc.clone(),
+                    _ => {
+                        let (terms, fragment) = index::document(tokenizer, note, url, &ocr);
+                        Arc::new(CachedDoc {
+                            key,
+                            terms,
+                            fragment,
+                        })
+                    }
+                }
             },
         )
         .collect();
-    let (terms, fragments): (Vec<_>, Vec<_>) = docs.into_iter().unzip();
-    let shards = shard::cut(postings(terms), SHARD_BYTES);
-    files(shards, &fragments, options)
+    let shards = shard::cut(postings(&docs), SHARD_BYTES);
+    let fragments: Vec<&Fragment> = docs.iter().map(|d| &d.fragment).collect();
+    let files = files(shards, &fragments, options);
+    let cache = ids
+        .iter()
+        .zip(docs)
+        .map(|(&id, doc)| (site.notes[id].source.path.clone(), doc))
+        .collect();
+    (files, DocCache(cache))
+}
+
+/// Everything besides the note itself that its document depends on.
+fn doc_key(url: &str, ocr: &[Option<&str>], options: SearchOptions) -> blake3::Hash {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(&[u8::from(options.stem)]);
+    hasher.update(url.as_bytes());
+    for text in ocr {
+        // Length-prefixed, so ("ab", "") and ("a", "b") differ.
+        let text = text.unwrap_or("");
+        hasher.update(&(text.len() as u64 + 1).to_le_bytes());
+        hasher.update(text.as_bytes());
+    }
+    hasher.finalize()
 }
 
 /// Term → encoded postings, sorted for the browser.
-fn postings(docs: Vec<index::DocTerms>) -> Vec<(String, String)> {
-    let total: u64 = docs.iter().map(|d| u64::from(d.length)).sum();
+fn postings(docs: &[Arc<CachedDoc>]) -> Vec<(String, String)> {
+    let total: u64 = docs.iter().map(|d| u64::from(d.terms.length)).sum();
     let avg = total as f32 / docs.len().max(1) as f32;
-    let mut lists: FastMap<String, Vec<(u32, u8)>> = FastMap::default();
-    for (id, doc) in docs.into_iter().enumerate() {
-        for (term, (tf, title)) in doc.terms {
-            let impact = index::impact(tf, title, doc.length, avg);
+    let mut lists: FastMap<&str, Vec<(u32, u8)>> = FastMap::default();
+    for (id, doc) in docs.iter().enumerate() {
+        for (term, &(tf, title)) in &doc.terms.terms {
+            let impact = index::impact(tf, title, doc.terms.length, avg);
             lists.entry(term).or_default().push((id as u32, impact));
         }
     }
@@ -79,14 +137,14 @@ fn postings(docs: Vec<index::DocTerms>) -> Vec<(String, String)> {
         .map(|(term, list)| {
             let mut text = String::with_capacity(list.len() * 3);
             shard::encode_postings(&list, &mut text);
-            (term, text)
+            (term.to_string(), text)
         })
         .collect()
 }
 
 fn files(
     shards: Vec<shard::Shard>,
-    fragments: &[Fragment],
+    fragments: &[&Fragment],
     options: SearchOptions,
 ) -> Vec<(String, Vec<u8>)> {
     let mut files: Vec<(String, Vec<u8>)> = shards

@@ -114,8 +114,8 @@ pub fn twins(key: &str, value: &impl Serialize) -> [(String, Vec<u8>); 2] {
 }
 
 /// Sorts terms the way JavaScript compares strings.
-pub fn sort_utf16<T>(items: &mut [(String, T)]) {
-    items.sort_unstable_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
+pub fn sort_utf16<K: AsRef<str>, T>(items: &mut [(K, T)]) {
+    items.sort_unstable_by(|a, b| a.0.as_ref().encode_utf16().cmp(b.0.as_ref().encode_utf16()));
 }
 
 #[cfg(test)]

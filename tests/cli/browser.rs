@@ -60,6 +60,12 @@ impl Browser {
 
     /// Sends one DevTools command and returns its result, skipping events.
     pub fn call(&mut self, method: &str, params: Value) -> Value {
+        self.try_call(method, params)
+            .unwrap_or_else(|error| panic!("{method} failed: {error}"))
+    }
+
+    /// Like [`Browser::call`], with the error DevTools answered instead of a panic.
+    fn try_call(&mut self, method: &str, params: Value) -> Result<Value, Value> {
         self.next_id += 1;
         let id = self.next_id;
         let message = json!({"id": id, "method": method, "params": params}).to_string();
@@ -71,8 +77,10 @@ impl Browser {
             let Ok(text) = reply.to_text() else { continue };
             let value: Value = serde_json::from_str(text).unwrap_or(Value::Null);
             if value["id"] == id {
-                assert!(value.get("error").is_none(), "{method} failed: {value}");
-                return value["result"].clone();
+                return match value.get("error") {
+                    Some(error) => Err(error.clone()),
+                    None => Ok(value["result"].clone()),
+                };
             }
         }
     }
@@ -95,10 +103,18 @@ impl Browser {
         result["result"]["value"].clone()
     }
 
-    /// Polls until `expression` is true; panics after `timeout`.
+    /// Polls until `expression` is true; panics after `timeout`. A live reload may replace the page
+    /// while an expression runs ("Inspected target navigated or closed"): that counts as not yet.
     pub fn wait_for(&mut self, expression: &str, timeout: Duration) {
         let deadline = Instant::now() + timeout;
-        while self.eval(expression) != Value::Bool(true) {
+        let params = json!({"expression": expression, "returnByValue": true});
+        loop {
+            match self.try_call("Runtime.evaluate", params.clone()) {
+                Ok(result) if result["result"]["value"] == Value::Bool(true) => return,
+                Ok(_) => {}
+                Err(error) if is_navigation(&error) => {}
+                Err(error) => panic!("Runtime.evaluate failed: {error}"),
+            }
             assert!(
                 Instant::now() < deadline,
                 "timed out waiting for `{expression}`"
@@ -106,6 +122,18 @@ impl Browser {
             std::thread::sleep(Duration::from_millis(50));
         }
     }
+}
+
+/// The errors DevTools gives when the page navigated away under a command.
+fn is_navigation(error: &Value) -> bool {
+    let message = error["message"].as_str().unwrap_or("");
+    [
+        "navigated or closed",
+        "context was destroyed",
+        "Cannot find context",
+    ]
+    .iter()
+    .any(|m| message.contains(m))
 }
 
 impl Drop for Browser {
