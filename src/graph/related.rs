@@ -393,11 +393,12 @@ const STOP_WORDS: &[&str] = &[
 ];
 
 #[cfg(test)]
-mod tests_support {
-    use crate::parse::{parse_note, Note};
+mod tests {
+    use super::*;
+    use crate::parse::parse_note;
     use crate::scan::SourceFile;
 
-    pub fn note(name: &str, topics: &str, body: &str) -> Note {
+    fn note(name: &str, topics: &str, body: &str) -> Note {
         let source = SourceFile {
             path: name.into(),
             rel: name.into(),
@@ -410,12 +411,6 @@ mod tests_support {
         .0
         .unwrap()
     }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::tests_support::*;
-    use super::*;
 
     #[test]
     fn stop_words_are_sorted_for_binary_search() {
@@ -492,12 +487,6 @@ mod tests {
         });
         assert_eq!(result, again);
     }
-}
-
-#[cfg(test)]
-mod connector_tests {
-    use super::tests_support::*;
-    use super::*;
 
     /// `a` and `d` both link to `b`, `c`, `e`, `f` and `g`: the reason names one connector, and it must
     /// be the same one on every run (hash-set order once picked it at random).
