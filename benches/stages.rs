@@ -3,7 +3,8 @@
 //!
 //! `cargo bench --bench stages` uses 10,000 notes; `NOTESITE_BENCH_NOTES=1000 cargo bench …` another size.
 //! The site is generated once into a temporary folder: 50 folders, 40 topics (two or three per note),
-//! links and wikilinks between notes, headings, and a code block in every fifth note.
+//! links and wikilinks between notes (one link in ten to a missing heading), headings with ids, and a
+//! code block in every fifth note.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -78,16 +79,22 @@ fn note_text(i: usize, n: usize, rng: &mut Lcg) -> String {
         topics.join(", ")
     );
     for section in 0..4 {
-        let _ = writeln!(text, "\n## Section {section} {}\n", word(rng.next(3000)));
+        let _ = writeln!(
+            text,
+            "\n## Section {section} {} {{#section-{section}}}\n",
+            word(rng.next(3000))
+        );
         for _ in 0..3 {
             let words: Vec<String> = (0..40).map(|_| word(rng.next(3000))).collect();
             text.push_str(&words.join(" "));
             text.push_str(".\n");
         }
         let other = (i + 50 * (1 + rng.next(20))) % n;
+        // One link in ten points at a heading that does not exist (a warning with a suggestion).
+        let fragment = if rng.next(10) == 0 { 9 } else { 1 };
         let _ = writeln!(
             text,
-            "\nSee [note {other}](../f{:02}/n{other:05}.md#section-1) and [[Note {} {}]].",
+            "\nSee [note {other}](../f{:02}/n{other:05}.md#section-{fragment}) and [[Note {} {}]].",
             other % 50,
             (i + 1) % n,
             word((i + 1) % n)

@@ -4,6 +4,7 @@
 
 pub mod related;
 pub mod resolve;
+mod similarity;
 pub mod topics;
 
 use rayon::prelude::*;
@@ -117,9 +118,10 @@ pub fn build(notes: Vec<Note>, input: &GraphInput<'_>) -> (Site, Diagnostics) {
         graph.images.push(images);
         diagnostics.extend(diags);
     }
-    graph.backlinks = backlinks(&notes, &graph.links, &hidden);
+    let title_rank = title_ranks(&notes);
+    graph.backlinks = backlinks(&notes, &graph.links, &hidden, &title_rank);
     let mut topics = Topics::build(&notes, &hidden);
-    sort_topic_notes(&mut topics, &notes);
+    sort_topic_notes(&mut topics, &notes, &title_rank);
     graph.related = related::related(&related::RelatedInput {
         notes: &notes,
         hidden: &hidden,
@@ -168,31 +170,61 @@ fn resolve_note(resolver: &Resolver<'_>, notes: &[Note], id: NoteId, hidden: boo
 
 /// Slugs from file paths; a clash (`A b.md` and `a-b.md`) gets `-2`, `-3` in path order.
 fn assign_pages(notes: &[Note], urls: Urls, drafts: bool) -> Vec<NotePage> {
-    let mut taken: HashMap<String, usize> = HashMap::new();
-    notes
+    let bases: Vec<String> = notes
+        .par_iter()
+        .map(|note| path_slug(&note.source.rel))
+        .collect();
+    let mut taken: HashMap<&str, usize> = HashMap::with_capacity(notes.len());
+    let clashes: Vec<usize> = bases
         .iter()
-        .map(|note| {
-            let base = path_slug(&note.source.rel);
-            let count = taken.entry(base.clone()).or_default();
+        .map(|base| {
+            let count = taken.entry(base).or_default();
             *count += 1;
-            let slug = if *count == 1 {
-                base
+            *count
+        })
+        .collect();
+    notes
+        .par_iter()
+        .zip(bases.par_iter().zip(clashes))
+        .map(|(note, (base, clash))| {
+            let slug = if clash == 1 {
+                base.clone()
             } else {
-                format!("{base}-{count}")
+                format!("{base}-{clash}")
             };
-            let hidden = note.front.private || (note.front.draft && !drafts);
             NotePage {
                 file: urls.note_file(&slug),
                 url: urls.note_url(&slug),
                 slug,
-                hidden,
+                hidden: note.front.private || (note.front.draft && !drafts),
             }
         })
         .collect()
 }
 
+/// Each note's place when all notes are sorted by lower-case title (ties in path order): sorting by
+/// this number is sorting by title, without lower-casing titles again for every list.
+fn title_ranks(notes: &[Note]) -> Vec<usize> {
+    let mut order: Vec<(String, NoteId)> = notes
+        .par_iter()
+        .enumerate()
+        .map(|(id, note)| (note.title.to_lowercase(), id))
+        .collect();
+    order.par_sort_unstable();
+    let mut ranks = vec![0; notes.len()];
+    for (rank, (_, id)) in order.into_iter().enumerate() {
+        ranks[id] = rank;
+    }
+    ranks
+}
+
 /// For each note, the visible notes linking to it (any link form), once each, by source title.
-fn backlinks(notes: &[Note], links: &[Vec<LinkTarget>], hidden: &[bool]) -> Vec<Vec<Backlink>> {
+fn backlinks(
+    notes: &[Note],
+    links: &[Vec<LinkTarget>],
+    hidden: &[bool],
+    title_rank: &[usize],
+) -> Vec<Vec<Backlink>> {
     let mut backlinks: Vec<Vec<Backlink>> = vec![Vec::new(); notes.len()];
     for (from, targets) in links.iter().enumerate() {
         if hidden[from] {
@@ -208,24 +240,19 @@ fn backlinks(notes: &[Note], links: &[Vec<LinkTarget>], hidden: &[bool]) -> Vec<
             }
         }
     }
-    for list in &mut backlinks {
-        list.sort_by_cached_key(|b| (notes[b.from].title.to_lowercase(), b.from));
-    }
+    backlinks
+        .par_iter_mut()
+        .for_each(|list| list.sort_unstable_by_key(|b| title_rank[b.from]));
     backlinks
 }
 
 /// Puts each topic's notes in navigation order once (by weight, unweighted last, then title), so pages
 /// never sort them again.
-fn sort_topic_notes(topics: &mut Topics, notes: &[Note]) {
-    for topic in &mut topics.list {
-        topic.notes.sort_by_cached_key(|&id| {
-            let note = &notes[id];
-            (
-                note.front.weight.is_none(),
-                note.front.weight,
-                note.title.to_lowercase(),
-                note.source.rel.clone(),
-            )
+fn sort_topic_notes(topics: &mut Topics, notes: &[Note], title_rank: &[usize]) {
+    topics.list.par_iter_mut().for_each(|topic| {
+        topic.notes.sort_unstable_by_key(|&id| {
+            let weight = notes[id].front.weight;
+            (weight.is_none(), weight, title_rank[id])
         });
-    }
+    });
 }

@@ -3,20 +3,14 @@
 //! with the postings of each note's distinctive terms, not with the square of the number of notes).
 
 use rayon::prelude::*;
-use rustc_hash::FxHashMap as HashMap;
 
 use super::resolve::{LinkTarget, NoteId};
+use super::similarity::TextIndex;
 use super::topics::Topics;
 use crate::parse::Note;
 
 /// How many related notes a page shows.
 pub const MAX_RELATED: usize = 5;
-/// Terms kept per note: its most distinctive ones.
-const TERMS_PER_NOTE: usize = 48;
-/// Terms in more notes than this fraction (or than `MAX_DF`) say little about any pair, and their long
-/// posting lists would make the stage quadratic.
-const MAX_DF_FRACTION: f64 = 0.2;
-const MAX_DF: f64 = 100.0;
 
 /// One related note and why it was chosen.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,13 +41,16 @@ pub fn related(input: &RelatedInput<'_>) -> Vec<Vec<Related>> {
     };
     (0..input.notes.len())
         .into_par_iter()
-        .map(|id| {
-            if input.hidden[id] {
-                Vec::new()
-            } else {
-                ranker.rank(id)
-            }
-        })
+        .map_init(
+            || Candidates::new(input.notes.len()),
+            |candidates, id| {
+                if input.hidden[id] {
+                    Vec::new()
+                } else {
+                    ranker.rank(id, candidates)
+                }
+            },
+        )
         .collect()
 }
 
@@ -67,59 +64,96 @@ const SORTED_CANDIDATES: usize = 8 * MAX_RELATED;
 
 struct Ranker<'a> {
     input: &'a RelatedInput<'a>,
-    text: &'a TextIndex,
+    text: &'a TextIndex<'a>,
     /// Per note, the notes it links to or from: sorted, no duplicates.
     neighbours: &'a [Vec<NoteId>],
     visible: f64,
 }
 
 /// Everything that speaks for one candidate; reasons are written only for the few that are shown.
-#[derive(Default)]
-struct Candidate {
-    topics: Vec<usize>,
-    topic_score: f64,
+#[derive(Default, Clone, Copy)]
+pub(super) struct Candidate {
+    /// Sum of the rarity weights of the shared topics.
+    topic_weight: f64,
     /// A note both link to or from, and how many there are.
     connector: Option<NoteId>,
     link_score: f64,
-    cosine: f64,
+    pub(super) cosine: f64,
 }
 
-impl Candidate {
-    fn score(&self) -> f64 {
-        self.topic_score + self.link_score + 1.5 * self.cosine
+/// The candidates of the note being ranked, found through a table with a slot per note: ranking
+/// touches about a thousand candidates per note on a 10k-note site, and hashing them was most of
+/// the stage. One per thread, cleared between notes.
+pub(super) struct Candidates {
+    slot: Vec<u32>,
+    list: Vec<(NoteId, Candidate)>,
+}
+
+impl Candidates {
+    const EMPTY: u32 = u32::MAX;
+
+    fn new(notes: usize) -> Candidates {
+        Candidates {
+            slot: vec![Self::EMPTY; notes],
+            list: Vec::new(),
+        }
+    }
+
+    pub(super) fn entry(&mut self, note: NoteId) -> &mut Candidate {
+        let mut slot = self.slot[note];
+        if slot == Self::EMPTY {
+            slot = self.list.len() as u32;
+            self.slot[note] = slot;
+            self.list.push((note, Candidate::default()));
+        }
+        &mut self.list[slot as usize].1
+    }
+
+    fn clear(&mut self) {
+        for &(note, _) in &self.list {
+            self.slot[note] = Self::EMPTY;
+        }
+        self.list.clear();
     }
 }
 
 impl Ranker<'_> {
-    fn rank(&self, id: NoteId) -> Vec<Related> {
+    fn score(&self, candidate: &Candidate) -> f64 {
+        self.topic_score(candidate) + candidate.link_score + 1.5 * candidate.cosine
+    }
+
+    fn topic_score(&self, candidate: &Candidate) -> f64 {
+        candidate.topic_weight / (1.0 + self.visible.ln())
+    }
+
+    fn rank(&self, id: NoteId, candidates: &mut Candidates) -> Vec<Related> {
+        candidates.clear();
         let neighbours = self.neighbours;
         let linked = |other: &NoteId| neighbours[id].binary_search(other).is_ok();
-        // Sized for a typical note: growing the map was a tenth of this stage on 10k notes.
-        let mut candidates: HashMap<NoteId, Candidate> =
-            HashMap::with_capacity_and_hasher(1024, Default::default());
         for &near in &neighbours[id] {
             for &second in &neighbours[near] {
                 if second != id && !linked(&second) {
-                    let candidate = candidates.entry(second).or_default();
+                    let candidate = candidates.entry(second);
                     candidate.link_score += 0.4;
                     candidate.connector.get_or_insert(near);
                 }
             }
         }
-        for (other, cosine) in self.text.similar(id) {
-            candidates.entry(other).or_default().cosine = cosine;
-        }
-        self.add_topic_scores(id, &mut candidates);
-        let mut ranked: Vec<(f64, NoteId, Candidate)> = candidates
-            .into_iter()
-            .filter(|(other, c)| {
-                *other != id && !self.input.hidden[*other] && !linked(other) && c.score() > 0.05
-            })
-            .map(|(other, c)| (c.score(), other, c))
-            .collect();
+        self.text.add_cosines(id, candidates);
+        self.add_topic_weights(id, candidates);
+        let mut ranked: Vec<(f64, NoteId, Candidate)> = Vec::with_capacity(candidates.list.len());
+        ranked.extend(
+            candidates
+                .list
+                .iter()
+                .map(|&(other, c)| (self.score(&c), other, c))
+                .filter(|&(score, other, _)| {
+                    other != id && !self.input.hidden[other] && !linked(&other) && score > 0.05
+                }),
+        );
         // Ties go to the note first in path order (note ids follow path order): a total order, so
-        // the result never depends on hash-map iteration. Only the best few need sorting; a
-        // candidate is dropped below only when nothing links it, which the best rarely lack.
+        // the result never depends on the order candidates were found in. Only the best few need
+        // sorting; a candidate is dropped below only when nothing links it, which the best rarely lack.
         let order = |(x, a, _): &(f64, NoteId, Candidate), (y, b, _): &(f64, NoteId, Candidate)| {
             y.total_cmp(x).then(a.cmp(b))
         };
@@ -144,17 +178,17 @@ impl Ranker<'_> {
 
     /// The two strongest reasons, strongest first; `None` when nothing worth saying links them.
     fn reason(&self, id: NoteId, other: NoteId, candidate: &Candidate) -> Option<String> {
-        let topics = &self.input.topics.list;
+        let topics = self.input.topics;
         let mut reasons: Vec<(f64, String)> = Vec::new();
-        let telling: Vec<&str> = candidate
-            .topics
+        let telling: Vec<&str> = topics.of_note[id]
             .iter()
-            .filter(|&&t| (topics[t].notes.len() as f64) <= self.visible / 2.0)
-            .map(|&t| topics[t].name.as_str())
+            .filter(|t| topics.of_note[other].contains(t))
+            .filter(|&&t| (topics.list[t].notes.len() as f64) <= self.visible / 2.0)
+            .map(|&t| topics.list[t].name.as_str())
             .collect();
         if !telling.is_empty() {
             reasons.push((
-                candidate.topic_score,
+                self.topic_score(candidate),
                 format!("shares {}", telling.join(", ")),
             ));
         }
@@ -179,36 +213,22 @@ impl Ranker<'_> {
     }
 
     /// Shared topics count by rarity (sharing a topic of 2 notes says more than sharing one of 200).
-    fn add_topic_scores(&self, id: NoteId, candidates: &mut HashMap<NoteId, Candidate>) {
+    fn add_topic_weights(&self, id: NoteId, candidates: &mut Candidates) {
         let topics = self.input.topics;
-        let mut shared: HashMap<NoteId, Vec<usize>> = HashMap::default();
         for &topic in &topics.of_note[id] {
             let members = &topics.list[topic].notes;
+            let weight = (self.visible / members.len() as f64).ln().max(0.1);
             if members.len() <= ENUMERATED_TOPIC_SIZE {
                 for &other in members.iter().filter(|&&o| o != id) {
-                    shared.entry(other).or_default().push(topic);
+                    candidates.entry(other).topic_weight += weight;
                 }
             } else {
-                for &other in candidates
-                    .keys()
-                    .filter(|&&o| topics.of_note[o].contains(&topic))
-                {
-                    shared.entry(other).or_default().push(topic);
+                for (other, candidate) in &mut candidates.list {
+                    if topics.of_note[*other].contains(&topic) {
+                        candidate.topic_weight += weight;
+                    }
                 }
             }
-        }
-        for (other, list) in shared {
-            let weight: f64 = list
-                .iter()
-                .map(|&t| {
-                    (self.visible / topics.list[t].notes.len() as f64)
-                        .ln()
-                        .max(0.1)
-                })
-                .sum();
-            let candidate = candidates.entry(other).or_default();
-            candidate.topic_score += weight / (1.0 + self.visible.ln());
-            candidate.topics = list;
         }
     }
 }
@@ -234,164 +254,6 @@ fn neighbours(links: &[Vec<LinkTarget>], hidden: &[bool]) -> Vec<Vec<NoteId>> {
     lists
 }
 
-/// TF-IDF vectors of each note's most distinctive terms, and the inverted index over them.
-struct TextIndex {
-    vectors: Vec<Vec<(u32, f64)>>,
-    postings: HashMap<u32, Vec<(NoteId, f64)>>,
-    terms: Vec<String>,
-}
-
-impl TextIndex {
-    fn build(notes: &[Note], hidden: &[bool]) -> TextIndex {
-        let counts: Vec<HashMap<String, u32>> = notes
-            .par_iter()
-            .zip(hidden)
-            .map(|(n, &h)| {
-                if h {
-                    HashMap::default()
-                } else {
-                    term_counts(n)
-                }
-            })
-            .collect();
-        let mut ids: HashMap<&str, u32> = HashMap::default();
-        let mut df: Vec<u32> = Vec::new();
-        let mut terms = Vec::new();
-        for tf in &counts {
-            // Term ids break ties between equal weights, so they must not follow hash-map order:
-            // notes in path order, each note's terms sorted.
-            let mut sorted: Vec<&String> = tf.keys().collect();
-            sorted.sort_unstable();
-            for term in sorted {
-                let id = *ids.entry(term).or_insert_with(|| {
-                    terms.push(term.clone());
-                    df.push(0);
-                    (terms.len() - 1) as u32
-                });
-                df[id as usize] += 1;
-            }
-        }
-        let n = counts.iter().filter(|c| !c.is_empty()).count().max(1) as f64;
-        let max_df = (n * MAX_DF_FRACTION).clamp(2.0, MAX_DF);
-        let vectors: Vec<Vec<(u32, f64)>> = counts
-            .iter()
-            .map(|tf| top_terms(tf, &ids, &df, n, max_df))
-            .collect();
-        let mut postings: HashMap<u32, Vec<(NoteId, f64)>> = HashMap::default();
-        for (note, vector) in vectors.iter().enumerate() {
-            for &(term, weight) in vector {
-                postings.entry(term).or_default().push((note, weight));
-            }
-        }
-        TextIndex {
-            vectors,
-            postings,
-            terms,
-        }
-    }
-
-    /// Cosine similarity with every note sharing a distinctive term.
-    fn similar(&self, id: NoteId) -> Vec<(NoteId, f64)> {
-        let mut dots: HashMap<NoteId, f64> = HashMap::default();
-        for &(term, weight) in &self.vectors[id] {
-            for &(other, w) in &self.postings[&term] {
-                if other != id {
-                    *dots.entry(other).or_default() += weight * w;
-                }
-            }
-        }
-        dots.into_iter().collect()
-    }
-
-    fn shared_terms(&self, a: NoteId, b: NoteId, max: usize) -> Vec<String> {
-        let other: HashMap<u32, f64> = self.vectors[b].iter().copied().collect();
-        let mut shared: Vec<(f64, &str)> = self.vectors[a]
-            .iter()
-            .filter_map(|(t, w)| {
-                other
-                    .get(t)
-                    .map(|w2| (w * w2, self.terms[*t as usize].as_str()))
-            })
-            .collect();
-        shared.sort_by(|x, y| y.0.total_cmp(&x.0).then_with(|| x.1.cmp(y.1)));
-        shared
-            .into_iter()
-            .take(max)
-            .map(|(_, t)| t.to_string())
-            .collect()
-    }
-}
-
-/// The note's highest-weighted terms, as a unit vector.
-fn top_terms(
-    tf: &HashMap<String, u32>,
-    ids: &HashMap<&str, u32>,
-    df: &[u32],
-    n: f64,
-    max_df: f64,
-) -> Vec<(u32, f64)> {
-    let mut weighted: Vec<(u32, f64)> = tf
-        .iter()
-        .filter_map(|(term, &count)| {
-            let id = ids[term.as_str()];
-            let d = f64::from(df[id as usize]);
-            (d > 1.0 && d <= max_df).then(|| (id, (1.0 + f64::from(count).ln()) * (n / d).ln()))
-        })
-        .collect();
-    weighted.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    weighted.truncate(TERMS_PER_NOTE);
-    let norm = weighted.iter().map(|(_, w)| w * w).sum::<f64>().sqrt();
-    if norm > 0.0 {
-        weighted.iter_mut().for_each(|(_, w)| *w /= norm);
-    }
-    weighted
-}
-
-/// Lower-case words of three or more letters (title counted three times), stop words left out.
-fn term_counts(note: &Note) -> HashMap<String, u32> {
-    let mut counts: HashMap<String, u32> = HashMap::default();
-    let mut lower = String::new();
-    let title = std::iter::repeat_n(note.title.as_str(), 3);
-    for text in title.chain(std::iter::once(note.body.text.as_str())) {
-        for word in text.split(|c: char| !c.is_alphanumeric()) {
-            // Most words are ASCII: lower-cased into one buffer, allocated only when new.
-            lower.clear();
-            if word.is_ascii() {
-                if word.len() < 3 || word.bytes().all(|b| b.is_ascii_digit()) {
-                    continue;
-                }
-                lower.extend(word.bytes().map(|b| char::from(b.to_ascii_lowercase())));
-            } else {
-                if word.chars().count() < 3 {
-                    continue;
-                }
-                lower.extend(word.chars().flat_map(char::to_lowercase));
-            }
-            if STOP_WORDS.binary_search(&lower.as_str()).is_ok() {
-                continue;
-            }
-            match counts.get_mut(lower.as_str()) {
-                Some(count) => *count += 1,
-                None => {
-                    counts.insert(lower.clone(), 1);
-                }
-            }
-        }
-    }
-    counts
-}
-
-/// Sorted, for binary search.
-const STOP_WORDS: &[&str] = &[
-    "about", "after", "all", "also", "and", "any", "are", "been", "before", "being", "but", "can",
-    "could", "did", "does", "doing", "each", "for", "from", "has", "have", "her", "here", "how",
-    "into", "it's", "its", "just", "like", "made", "make", "may", "more", "must", "not", "one",
-    "only", "other", "our", "out", "over", "should", "some", "such", "than", "that", "the",
-    "their", "them", "then", "there", "these", "they", "this", "those", "under", "use", "used",
-    "using", "very", "was", "were", "what", "when", "where", "which", "while", "who", "will",
-    "with", "would", "you", "your",
-];
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -410,28 +272,6 @@ mod tests {
         )
         .0
         .unwrap()
-    }
-
-    #[test]
-    fn stop_words_are_sorted_for_binary_search() {
-        assert!(STOP_WORDS.windows(2).all(|w| w[0] < w[1]));
-    }
-
-    #[test]
-    fn term_counts_lower_case_and_skip_short_words_numbers_and_stop_words() {
-        let n = note(
-            "a",
-            "",
-            "The Bucket bucket BUCKETS 2024 ok über Über é, and policy",
-        );
-        let counts = term_counts(&n);
-        assert_eq!(counts["bucket"], 2);
-        assert_eq!(counts["buckets"], 1);
-        assert_eq!(counts["über"], 2);
-        assert_eq!(counts["policy"], 1);
-        for gone in ["the", "and", "2024", "ok", "é"] {
-            assert!(!counts.contains_key(gone), "{gone}");
-        }
     }
 
     #[test]

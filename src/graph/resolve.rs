@@ -1,7 +1,9 @@
 //! Link resolution: turns every link and image reference of every note into a typed target, through one
 //! resolver, so `build` and `check` report every broken form the same way (file:line:column, suggestion).
 
-use std::collections::HashMap;
+use rayon::prelude::*;
+use rustc_hash::FxHashMap as HashMap;
+use std::borrow::Cow;
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
@@ -74,33 +76,24 @@ impl<'a> Resolver<'a> {
             .root
             .canonicalize()
             .unwrap_or_else(|_| roots.root.to_path_buf());
-        let mut by_path = HashMap::new();
-        let mut by_name: HashMap<String, Vec<NoteId>> = HashMap::new();
-        for (id, note) in notes.iter().enumerate() {
-            by_path.insert(normalize(&note.source.rel), id);
-            let stem_path = note
-                .source
-                .rel
-                .with_extension("")
-                .to_string_lossy()
-                .replace('\\', "/");
-            let stem = note
-                .source
-                .rel
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let names = [note.title.clone(), stem, stem_path]
-                .into_iter()
-                .chain(note.front.aliases.iter().cloned());
+        let mut by_path = HashMap::with_capacity_and_hasher(notes.len(), Default::default());
+        let mut by_name: HashMap<String, Vec<NoteId>> =
+            HashMap::with_capacity_and_hasher(3 * notes.len(), Default::default());
+        // Keys are worked out in parallel (paths normalised, names lower-cased), inserted in note order.
+        let keys: Vec<(PathBuf, Vec<String>)> = notes
+            .par_iter()
+            .map(|note| (normalize(&note.source.rel), lookup_names(note)))
+            .collect();
+        for (id, (path, names)) in keys.into_iter().enumerate() {
+            by_path.insert(path, id);
             for name in names {
-                let entry = by_name.entry(name.to_lowercase()).or_default();
+                let entry = by_name.entry(name).or_default();
                 if !entry.contains(&id) {
                     entry.push(id);
                 }
             }
         }
-        let mut images_by_name: HashMap<String, Vec<PathBuf>> = HashMap::new();
+        let mut images_by_name: HashMap<String, Vec<PathBuf>> = HashMap::default();
         for image in roots.images {
             if let Some(name) = image.file_name() {
                 images_by_name
@@ -148,12 +141,16 @@ impl<'a> Resolver<'a> {
             .parent()
             .unwrap_or(Path::new(""));
         let in_notes = normalize(&note_dir.join(&decoded));
-        let candidates = [
-            in_notes.clone(),
-            in_notes.with_extension("md"),
-            normalize(Path::new(decoded.trim_start_matches('/'))),
-        ];
-        if let Some(&id) = candidates.iter().find_map(|c| self.by_path.get(c)) {
+        // Tried in order, each worked out only when the one before is not a note.
+        let found = self
+            .by_path
+            .get(&in_notes)
+            .or_else(|| self.by_path.get(&in_notes.with_extension("md")))
+            .or_else(|| {
+                let from_root = normalize(Path::new(decoded.trim_start_matches('/')));
+                self.by_path.get(&from_root)
+            });
+        if let Some(&id) = found {
             return self.fragment_in(from, id, fragment, link);
         }
         if !is_note_path(&decoded) {
@@ -238,13 +235,21 @@ impl<'a> Resolver<'a> {
         if self.hidden[to] && !self.hidden[from] {
             return (LinkTarget::Hidden, None);
         }
-        let Some(fragment) = fragment.map(percent_decode).filter(|f| !f.is_empty()) else {
+        let Some(fragment) = fragment.filter(|f| !f.is_empty()) else {
             return (note_target(from, to, None), None);
         };
+        // Most fragments are heading ids as written: found without decoding or allocating.
+        let fragment: Cow<str> = if fragment.contains('%') {
+            percent_decode(fragment).into()
+        } else {
+            fragment.into()
+        };
         let headings = &self.notes[to].body.headings;
-        let wanted = crate::parse::markdown::heading_slug(&fragment);
-        let found = headings.iter().find(|h| {
-            h.id == fragment || h.id == wanted || h.title.eq_ignore_ascii_case(&fragment)
+        let found = headings.iter().find(|h| h.id == *fragment).or_else(|| {
+            let wanted = crate::parse::markdown::heading_slug(&fragment);
+            headings
+                .iter()
+                .find(|h| h.id == wanted || h.title.eq_ignore_ascii_case(&fragment))
         });
         if let Some(heading) = found {
             return (note_target(from, to, Some(heading.id.clone())), None);
@@ -437,6 +442,22 @@ fn with_suggestion(diag: Diagnostic, suggestion: Option<String>) -> Diagnostic {
     }
 }
 
+/// The lower-cased names a wikilink can use for a note: title, file stem, path without extension,
+/// aliases.
+fn lookup_names(note: &Note) -> Vec<String> {
+    let rel = &note.source.rel;
+    let stem_path = rel.with_extension("").to_string_lossy().replace('\\', "/");
+    let stem = rel
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    [note.title.as_str(), &stem, &stem_path]
+        .into_iter()
+        .chain(note.front.aliases.iter().map(String::as_str))
+        .map(str::to_lowercase)
+        .collect()
+}
+
 /// The candidate closest to `wanted` by edit distance, if it is close enough to be a likely typo.
 /// Ties go to the alphabetically first candidate.
 pub fn best_match<'b>(wanted: &str, candidates: impl Iterator<Item = &'b str>) -> Option<&'b str> {
@@ -461,6 +482,9 @@ pub fn best_match<'b>(wanted: &str, candidates: impl Iterator<Item = &'b str>) -
 
 /// Whether `to_lowercase` would return `s` unchanged (checked without allocating).
 fn is_lowercase(s: &str) -> bool {
+    if s.is_ascii() {
+        return !s.bytes().any(|b| b.is_ascii_uppercase());
+    }
     s.chars().all(|c| {
         let mut lower = c.to_lowercase();
         lower.next() == Some(c) && lower.next().is_none()

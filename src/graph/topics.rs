@@ -1,6 +1,7 @@
 //! Topics: groups notes by their front-matter topics (case-insensitive, nested with `/`), falling back
 //! to the note's folder, then to "Unsorted".
 
+use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 
 use super::resolve::NoteId;
@@ -44,34 +45,27 @@ pub const UNSORTED: &str = "Unsorted";
 
 impl Topics {
     pub fn build(notes: &[Note], hidden: &[bool]) -> Topics {
+        // Keys and spellings are worked out per note in parallel, counted in note order.
+        let per_note: Vec<NoteTopics> = notes
+            .par_iter()
+            .zip(hidden)
+            .map(|(note, &hidden)| NoteTopics::of(note, hidden))
+            .collect();
         let mut spellings: HashMap<String, BTreeMap<String, usize>> = HashMap::new();
         let mut note_keys: Vec<Vec<String>> = Vec::with_capacity(notes.len());
         let mut untopical = Vec::new();
-        for (id, note) in notes.iter().enumerate() {
-            let names = if hidden[id] {
-                Vec::new()
-            } else {
-                topic_names(note)
-            };
+        for (id, (note, topics)) in notes.iter().zip(per_note).enumerate() {
             if !hidden[id] && note.front.topics.is_empty() {
                 untopical.push(id);
             }
-            let mut keys = Vec::new();
-            for name in names {
-                let key = topic_key(&name);
-                if key.is_empty() || keys.contains(&key) {
-                    continue;
-                }
-                for (prefix_key, prefix_name) in prefixes(&key, &name) {
-                    *spellings
-                        .entry(prefix_key)
-                        .or_default()
-                        .entry(prefix_name)
-                        .or_default() += 1;
-                }
-                keys.push(key);
+            for (prefix_key, prefix_name) in topics.spellings {
+                *spellings
+                    .entry(prefix_key)
+                    .or_default()
+                    .entry(prefix_name)
+                    .or_default() += 1;
             }
-            note_keys.push(keys);
+            note_keys.push(topics.keys);
         }
         let mut topics = Topics::from_spellings(&spellings);
         topics.untopical = untopical;
@@ -224,6 +218,33 @@ fn sort_by_name(ids: &mut [usize], topics: &[Topic]) {
 }
 
 /// The topics a note declares, else its folder's name, else "Unsorted".
+/// One note's topic keys, and the spelling of each key and key prefix it uses.
+struct NoteTopics {
+    keys: Vec<String>,
+    spellings: Vec<(String, String)>,
+}
+
+impl NoteTopics {
+    fn of(note: &Note, hidden: bool) -> NoteTopics {
+        let mut topics = NoteTopics {
+            keys: Vec::new(),
+            spellings: Vec::new(),
+        };
+        if hidden {
+            return topics;
+        }
+        for name in topic_names(note) {
+            let key = topic_key(&name);
+            if key.is_empty() || topics.keys.contains(&key) {
+                continue;
+            }
+            topics.spellings.extend(prefixes(&key, &name));
+            topics.keys.push(key);
+        }
+        topics
+    }
+}
+
 fn topic_names(note: &Note) -> Vec<String> {
     if !note.front.topics.is_empty() {
         return note.front.topics.clone();

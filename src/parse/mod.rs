@@ -3,6 +3,7 @@
 
 pub mod frontmatter;
 pub mod markdown;
+pub mod terms;
 
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -12,6 +13,7 @@ use crate::diag::{Diagnostic, Kind, Position};
 use crate::scan::SourceFile;
 use frontmatter::FrontMatter;
 use markdown::Body;
+use terms::TermCounts;
 
 /// One parsed note.
 #[derive(Debug, Clone)]
@@ -21,6 +23,8 @@ pub struct Note {
     /// From front matter, else the leading `# heading`, else the first heading, else the file name.
     pub title: String,
     pub body: Body,
+    /// Word counts for the related-notes ranking.
+    pub terms: TermCounts,
 }
 
 impl Note {
@@ -162,12 +166,14 @@ pub fn parse_note(source: SourceFile, text: &str) -> (Option<Note>, Vec<Diagnost
         .or_else(|| body.headings.first().map(|h| h.title.clone()))
         .filter(|t| !t.is_empty())
         .unwrap_or_else(|| title_from_file_name(&source));
+    let terms = TermCounts::count(&title, &body.text);
     (
         Some(Note {
             source,
             front,
             title,
             body,
+            terms,
         }),
         diagnostics,
     )

@@ -1,0 +1,159 @@
+//! Part of the parse stage: counts each note's words for the related-notes ranking. Counting here,
+//! once per parse, means the link graph only merges counts, and `serve` re-counts just the notes that
+//! changed.
+
+use std::hash::BuildHasher;
+
+use rustc_hash::FxHashMap as HashMap;
+
+/// How often each word occurs in a note (title counted three times): lower-case words of three or
+/// more letters, numbers and stop words left out. Words are identified by a 64-bit hash, so the
+/// link graph merges the millions of terms of a large site by number instead of by string; two words
+/// with the same hash (odds about 1 in 10^8 even among a million distinct words) would count as one
+/// in the ranking, never be shown as a fact. Stored as parallel arrays sorted by hash: the merge reads
+/// only `hashes` and `counts`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TermCounts {
+    pub hashes: Vec<u64>,
+    pub counts: Vec<u32>,
+    /// The words in hash order, one after another (one allocation per note, not one per word);
+    /// word `i` ends at `ends[i]`.
+    text: String,
+    ends: Vec<u32>,
+}
+
+/// Fixed seeds: the same word has the same hash in every note, build and run.
+fn hasher() -> foldhash::quality::FixedState {
+    foldhash::quality::FixedState::with_seed(0x6e6f_7465_7369_7465)
+}
+
+/// A word while counting: its hash, count and place in the scratch text.
+struct Counted {
+    hash: u64,
+    count: u32,
+    start: u32,
+    len: u32,
+}
+
+impl TermCounts {
+    pub fn count(title: &str, body_text: &str) -> TermCounts {
+        let hasher = hasher();
+        let mut index: HashMap<u64, usize> = HashMap::default();
+        let mut counted: Vec<Counted> = Vec::new();
+        let mut seen = String::new();
+        let mut lower = String::new();
+        let title = std::iter::repeat_n(title, 3);
+        for text in title.chain(std::iter::once(body_text)) {
+            for word in text.split(|c: char| !c.is_alphanumeric()) {
+                if !lower_case_term(word, &mut lower) {
+                    continue;
+                }
+                let hash = hasher.hash_one(lower.as_str());
+                let slot = *index.entry(hash).or_insert_with(|| {
+                    counted.push(Counted {
+                        hash,
+                        count: 0,
+                        start: seen.len() as u32,
+                        len: lower.len() as u32,
+                    });
+                    seen.push_str(&lower);
+                    counted.len() - 1
+                });
+                counted[slot].count += 1;
+            }
+        }
+        counted.sort_unstable_by_key(|c| c.hash);
+        let mut counts = TermCounts {
+            hashes: counted.iter().map(|c| c.hash).collect(),
+            counts: counted.iter().map(|c| c.count).collect(),
+            text: String::with_capacity(seen.len()),
+            ends: Vec::with_capacity(counted.len()),
+        };
+        for c in &counted {
+            let start = c.start as usize;
+            counts.text.push_str(&seen[start..start + c.len as usize]);
+            counts.ends.push(counts.text.len() as u32);
+        }
+        counts
+    }
+
+    pub fn len(&self) -> usize {
+        self.hashes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.hashes.is_empty()
+    }
+
+    /// The lower-cased word of term `i`.
+    pub fn text(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.text[start..self.ends[i] as usize]
+    }
+
+    /// How often `word` (already lower-case) occurs.
+    pub fn get(&self, word: &str) -> Option<u32> {
+        let i = self.hashes.binary_search(&hasher().hash_one(word)).ok()?;
+        Some(self.counts[i])
+    }
+}
+
+/// Writes `word` lower-cased into `lower`; false when it is not a term (short, a number, a stop word).
+fn lower_case_term(word: &str, lower: &mut String) -> bool {
+    lower.clear();
+    if word.is_ascii() {
+        // Most words are ASCII: lower-cased byte by byte.
+        if word.len() < 3 || word.bytes().all(|b| b.is_ascii_digit()) {
+            return false;
+        }
+        lower.extend(word.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+    } else {
+        if word.chars().count() < 3 {
+            return false;
+        }
+        lower.extend(word.chars().flat_map(char::to_lowercase));
+    }
+    STOP_WORDS.binary_search(&lower.as_str()).is_err()
+}
+
+/// Sorted, for binary search.
+const STOP_WORDS: &[&str] = &[
+    "about", "after", "all", "also", "and", "any", "are", "been", "before", "being", "but", "can",
+    "could", "did", "does", "doing", "each", "for", "from", "has", "have", "her", "here", "how",
+    "into", "it's", "its", "just", "like", "made", "make", "may", "more", "must", "not", "one",
+    "only", "other", "our", "out", "over", "should", "some", "such", "than", "that", "the",
+    "their", "them", "then", "there", "these", "they", "this", "those", "under", "use", "used",
+    "using", "very", "was", "were", "what", "when", "where", "which", "while", "who", "will",
+    "with", "would", "you", "your",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stop_words_are_sorted_for_binary_search() {
+        assert!(STOP_WORDS.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn lower_case_and_skip_short_words_numbers_and_stop_words() {
+        let counts = TermCounts::count(
+            "Bucket",
+            "The Bucket bucket BUCKETS 2024 ok über Über é, and policy",
+        );
+        assert_eq!(counts.get("bucket"), Some(5), "title counts three times");
+        assert_eq!(counts.get("buckets"), Some(1));
+        assert_eq!(counts.get("über"), Some(2));
+        assert_eq!(counts.get("policy"), Some(1));
+        for gone in ["the", "and", "2024", "ok", "é"] {
+            assert_eq!(counts.get(gone), None, "{gone}");
+        }
+        assert!(counts.hashes.windows(2).all(|w| w[0] < w[1]));
+        let words: Vec<&str> = (0..counts.len()).map(|i| counts.text(i)).collect();
+        assert_eq!(words.len(), 4);
+        for word in ["bucket", "buckets", "über", "policy"] {
+            assert!(words.contains(&word), "{word} in {words:?}");
+        }
+    }
+}
