@@ -57,6 +57,9 @@ pub struct BuildArgs {
     /// Print the time of each stage and the slowest notes and templates
     #[arg(long)]
     pub timings: bool,
+    /// Build even when nothing changed since the last build (which is otherwise kept as it is)
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args, Clone)]

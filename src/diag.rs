@@ -4,12 +4,12 @@
 //! [`Diagnostics`] collector, and the command decides at the end how to show them and which exit code
 //! they lead to.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 /// How bad a problem is. `--strict` promotes warnings to errors.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Warning,
@@ -17,7 +17,7 @@ pub enum Severity {
 }
 
 /// What kind of problem this is; stable names for `check --json`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Kind {
     FrontMatter,
@@ -36,7 +36,7 @@ pub enum Kind {
 }
 
 /// One problem found in the input.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Diagnostic {
     /// Path relative to the site root (or absolute when outside it).
     pub path: PathBuf,

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod cmd;
 pub mod config;
 pub mod diag;
+pub mod fingerprint;
 pub mod graph;
 pub mod highlight;
 pub mod images;

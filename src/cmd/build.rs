@@ -7,9 +7,11 @@ use super::{print_diagnostics, progress_bar, Failure, Outcome};
 use crate::cli::BuildArgs;
 use crate::config::Config;
 use crate::diag::{Kind, Severity};
+use crate::fingerprint;
 use crate::output;
 use crate::pipeline::{self, millis, BuildOptions};
 use crate::render::Renderer;
+use crate::scan;
 
 /// Warnings of one kind shown before the rest are summarised (`check` lists all).
 const SHOWN_PER_KIND: usize = 20;
@@ -21,6 +23,14 @@ pub fn run(args: &BuildArgs) -> Result<Outcome, Failure> {
         config = config.with_out_dir(out);
     }
     output::check_out_dir(&config).map_err(Failure::Usage)?;
+    // Taken before the build: a file saved while it runs makes the next build a full one.
+    let (sources, _) = scan::scan(&config);
+    let inputs = fingerprint::Inputs::read(&config, &sources, &options_key(args));
+    if !args.force {
+        if let Some(record) = fingerprint::unchanged(&config, &inputs) {
+            return Ok(report_unchanged(record, args, &config, started));
+        }
+    }
     let mut renderer = Renderer::new(&config).map_err(|d| Failure::Usage(d.to_string()))?;
     if args.timings {
         renderer = renderer.with_profile();
@@ -51,12 +61,7 @@ pub fn run(args: &BuildArgs) -> Result<Outcome, Failure> {
         .filter(|d| d.kind == Kind::MissingImage)
         .count();
     let diagnostics = built.diagnostics.clone().into_sorted();
-    let visible: Vec<_> = diagnostics
-        .iter()
-        .filter(|d| !args.quiet || d.severity == Severity::Error)
-        .cloned()
-        .collect();
-    print_diagnostics(&visible, Some(SHOWN_PER_KIND));
+    show_diagnostics(&diagnostics, args.quiet);
     if failed {
         eprintln!(
             "error: build failed with {errors} error(s); {} was left as it was",
@@ -65,11 +70,22 @@ pub fn run(args: &BuildArgs) -> Result<Outcome, Failure> {
         return Ok(Outcome::ContentErrors);
     }
     let write_start = Instant::now();
+    fingerprint::forget(&config);
     let stats = output::write(&built.output, &config.out_dir)
         .with_context(|| format!("cannot write the site to {}", config.out_dir.display()))?;
     built.timings.0.push(("write", write_start.elapsed()));
+    let notes = built.site.visible().count();
+    let done = fingerprint::Outcome {
+        linked: &built.site.local_files(),
+        absent: &built.site.absent,
+        outputs: built.output.files.keys().map(String::as_str).collect(),
+        diagnostics,
+        notes,
+    };
+    if let Err(e) = fingerprint::save(&config, inputs, done) {
+        eprintln!("warning: cannot save the build record (the next build will be a full one): {e}");
+    }
     if !args.quiet {
-        let notes = built.site.visible().count();
         let images = image_summary(&built.assets);
         let out = config
             .out_dir
@@ -88,6 +104,51 @@ pub fn run(args: &BuildArgs) -> Result<Outcome, Failure> {
         print_timings(&built, &renderer);
     }
     Ok(Outcome::Success)
+}
+
+/// What changes the output besides the files the fingerprint reads.
+fn options_key(args: &BuildArgs) -> String {
+    format!(
+        "drafts={} ocr={} strict={}",
+        args.drafts, args.ocr, args.strict
+    )
+}
+
+/// Nothing changed: the last build's warnings again, and one line saying so.
+fn report_unchanged(
+    record: fingerprint::Record,
+    args: &BuildArgs,
+    config: &Config,
+    started: Instant,
+) -> Outcome {
+    show_diagnostics(&record.diagnostics, args.quiet);
+    if !args.quiet {
+        let warnings = record
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Warning)
+            .count();
+        let out = config
+            .out_dir
+            .strip_prefix(&config.root)
+            .unwrap_or(&config.out_dir);
+        eprintln!(
+            "Nothing changed since the last build: {} notes in {}/ are up to date (checked in {}), {warnings} warnings; --force builds anyway",
+            record.notes,
+            out.display(),
+            millis(started.elapsed()),
+        );
+    }
+    Outcome::Success
+}
+
+fn show_diagnostics(diagnostics: &[crate::diag::Diagnostic], quiet: bool) {
+    let visible: Vec<_> = diagnostics
+        .iter()
+        .filter(|d| !quiet || d.severity == Severity::Error)
+        .cloned()
+        .collect();
+    print_diagnostics(&visible, Some(SHOWN_PER_KIND));
 }
 
 /// `12 images (5 variants made, 30 from cache, 2 read by OCR)`: what the image stage did.

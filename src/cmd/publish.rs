@@ -58,6 +58,7 @@ pub fn run(args: &PublishArgs) -> Result<Outcome, Failure> {
             quiet: false,
             ocr: false,
             timings: false,
+            force: false,
         };
         if super::build::run(&build)? != Outcome::Success {
             eprintln!("error: the build failed; nothing was published");

@@ -56,6 +56,8 @@ pub struct Site {
     pub graph: LinkGraph,
     pub topics: Topics,
     pub urls: Urls,
+    /// Paths the resolver looked for and did not find (for the build fingerprint).
+    pub absent: Vec<PathBuf>,
 }
 
 impl Site {
@@ -111,6 +113,7 @@ pub fn build(notes: Vec<Note>, input: &GraphInput<'_>) -> (Site, Diagnostics) {
         .into_par_iter()
         .map(|id| resolve_note(&resolver, &notes, id, hidden[id]))
         .collect();
+    let absent = resolver.into_absent();
     let mut diagnostics = Diagnostics::default();
     let mut graph = LinkGraph::default();
     for (links, images, diags) in resolved {
@@ -135,6 +138,7 @@ pub fn build(notes: Vec<Note>, input: &GraphInput<'_>) -> (Site, Diagnostics) {
             graph,
             topics,
             urls,
+            absent,
         },
         diagnostics,
     )

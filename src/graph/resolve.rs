@@ -60,6 +60,8 @@ pub struct Resolver<'a> {
     names_by_length: OnceLock<Vec<Vec<char>>>,
     /// Suggestions already worked out, by what was wanted (copied sites repeat their broken links).
     suggestions: Mutex<HashMap<String, Option<String>>>,
+    /// Paths looked for and not found: a file created there can change a page.
+    absent: Mutex<Vec<PathBuf>>,
 }
 
 /// Paths the resolver needs.
@@ -113,6 +115,7 @@ impl<'a> Resolver<'a> {
             images_by_name,
             names_by_length: OnceLock::new(),
             suggestions: Mutex::default(),
+            absent: Mutex::default(),
         }
     }
 
@@ -348,13 +351,35 @@ impl<'a> Resolver<'a> {
 
     /// The canonical path of `path` if it is an existing file inside the site root.
     fn inside_root(&self, path: &Path) -> Option<PathBuf> {
-        let canonical = path.canonicalize().ok()?;
+        let Ok(canonical) = path.canonicalize() else {
+            self.absent_at(path);
+            return None;
+        };
         (canonical.starts_with(&self.root) && canonical.is_file()).then_some(canonical)
+    }
+
+    fn absent_at(&self, path: &Path) {
+        if let Ok(mut absent) = self.absent.lock() {
+            absent.push(path.to_path_buf());
+        }
+    }
+
+    /// Every path looked for and not found, sorted, once each.
+    pub fn into_absent(self) -> Vec<PathBuf> {
+        let mut absent = self.absent.into_inner().unwrap_or_default();
+        absent.sort_unstable();
+        absent.dedup();
+        absent
     }
 
     fn escapes_root(&self, note_dir: &Path, reference: &str) -> bool {
         if Path::new(reference).is_absolute() {
-            return !self.root.join(reference.trim_start_matches('/')).exists();
+            let inside = self.root.join(reference.trim_start_matches('/'));
+            if inside.exists() {
+                return false;
+            }
+            self.absent_at(&inside);
+            return true;
         }
         let root = normalize(&self.root);
         !normalize(&note_dir.join(reference)).starts_with(&root)

@@ -14,4 +14,5 @@ mod images;
 mod links;
 mod scaffold;
 mod serve;
+mod unchanged;
 mod util;

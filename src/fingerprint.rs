@@ -1,0 +1,200 @@
+//! Build fingerprint: a record of everything a successful `build` read (config, templates, theme and
+//! notes by content hash; images and linked files by size and mtime; paths looked for and not found;
+//! options; the binary) and wrote, so a build with nothing changed replays the warnings and skips
+//! every stage. Anything that differs, or any doubt (no record, an unreadable one, an output file
+//! touched since), means a full build.
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+use crate::config::{Config, CACHE_DIR, CONFIG_FILE};
+use crate::diag::Diagnostic;
+use crate::scan::SourceSet;
+
+const RECORD_FILE: &str = "last-build.json";
+/// Bumped when the record's meaning changes, so an old record is never trusted.
+const FORMAT: u32 = 1;
+
+/// A file's size and modification time: enough for images and linked files, which the image cache
+/// already identifies by content.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stamp {
+    path: PathBuf,
+    size: u64,
+    modified_ns: u128,
+}
+
+impl Stamp {
+    fn of(path: &Path, shown: PathBuf) -> Option<Stamp> {
+        let meta = std::fs::metadata(path).ok()?;
+        let modified = meta.modified().ok()?.duration_since(UNIX_EPOCH).ok()?;
+        Some(Stamp {
+            path: shown,
+            size: meta.len(),
+            modified_ns: modified.as_nanos(),
+        })
+    }
+}
+
+/// What a build reads that is known before it starts; taken before the build, so a file saved
+/// while it runs makes the next build a full one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Inputs {
+    /// The binary, the options and the output folder.
+    build: String,
+    /// Content hashes (or "absent") of the config, every template and theme file, every note.
+    hashed: Vec<(PathBuf, String)>,
+    /// Every image under `img_dir`.
+    images: Vec<Option<Stamp>>,
+}
+
+impl Inputs {
+    /// `options` names everything from the command line that changes the output.
+    pub fn read(config: &Config, sources: &SourceSet, options: &str) -> Inputs {
+        let mut paths = vec![config.root.join(CONFIG_FILE)];
+        for dir in ["templates", "theme"] {
+            paths.extend(files_under(&config.root.join(dir)));
+        }
+        paths.extend(sources.notes.iter().map(|n| n.path.clone()));
+        let hashed = paths
+            .into_par_iter()
+            .map(|path| {
+                let hash = std::fs::read(&path)
+                    .map(|bytes| blake3::hash(&bytes).to_hex().to_string())
+                    .unwrap_or_else(|_| "absent".into());
+                (path, hash)
+            })
+            .collect();
+        let images = sources
+            .images
+            .par_iter()
+            .map(|p| Stamp::of(p, p.clone()))
+            .collect();
+        Inputs {
+            build: format!(
+                "{} {options} {}",
+                binary_identity(),
+                config.out_dir.display()
+            ),
+            hashed,
+            images,
+        }
+    }
+}
+
+/// Files below `dir` in a stable order (none when it does not exist).
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.into_path())
+        .collect();
+    files.sort();
+    files
+}
+
+/// The version and the executable's size and mtime: a rebuilt binary may render differently.
+fn binary_identity() -> String {
+    let exe = std::env::current_exe().ok();
+    let stamp = exe.as_deref().and_then(|p| Stamp::of(p, PathBuf::new()));
+    let (size, modified) = stamp.map_or((0, 0), |s| (s.size, s.modified_ns));
+    format!("notesite {} {size} {modified}", env!("CARGO_PKG_VERSION"))
+}
+
+/// What the last successful build read and wrote.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Record {
+    format: u32,
+    inputs: Inputs,
+    /// Local files the notes link to or embed that are not under `img_dir`, stamped after the build.
+    linked: Vec<Option<Stamp>>,
+    /// Paths the link resolver looked for and did not find: creating one can change a page.
+    absent: Vec<PathBuf>,
+    /// Every output file, relative to `out_dir`.
+    outputs: Vec<Option<Stamp>>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub notes: usize,
+}
+
+fn record_path(config: &Config) -> PathBuf {
+    config.root.join(CACHE_DIR).join(RECORD_FILE)
+}
+
+/// The last build's record, when it read exactly `inputs`, nothing it looked for has appeared, and
+/// its output is still as it was written.
+pub fn unchanged(config: &Config, inputs: &Inputs) -> Option<Record> {
+    let text = std::fs::read(record_path(config)).ok()?;
+    let record: Record = serde_json::from_slice(&text).ok()?;
+    let same = record.format == FORMAT
+        && record.inputs == *inputs
+        && record.absent.par_iter().all(|p| !p.exists())
+        && stamps_hold(&record.linked, |p| p.to_path_buf())
+        && stamps_hold(&record.outputs, |p| config.out_dir.join(p));
+    same.then_some(record)
+}
+
+fn stamps_hold(stamps: &[Option<Stamp>], full: impl Fn(&Path) -> PathBuf + Sync) -> bool {
+    stamps.par_iter().all(|stamp| {
+        stamp
+            .as_ref()
+            .is_some_and(|s| Stamp::of(&full(&s.path), s.path.clone()).as_ref() == Some(s))
+    })
+}
+
+/// What a finished build adds to its [`Inputs`].
+pub struct Outcome<'a> {
+    pub linked: &'a [PathBuf],
+    pub absent: &'a [PathBuf],
+    /// Output files relative to `out_dir`.
+    pub outputs: Vec<&'a str>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub notes: usize,
+}
+
+/// Saves the record of a build whose output was just written (written beside, then renamed).
+pub fn save(config: &Config, inputs: Inputs, done: Outcome<'_>) -> io::Result<()> {
+    let images: std::collections::HashSet<&Path> = inputs
+        .images
+        .iter()
+        .flatten()
+        .map(|s| s.path.as_path())
+        .collect();
+    let linked = done
+        .linked
+        .par_iter()
+        .filter(|p| !images.contains(p.as_path()))
+        .map(|p| Stamp::of(p, p.clone()))
+        .collect();
+    let outputs = done
+        .outputs
+        .par_iter()
+        .map(|p| Stamp::of(&config.out_dir.join(p), PathBuf::from(p)))
+        .collect();
+    let record = Record {
+        format: FORMAT,
+        inputs,
+        linked,
+        absent: done.absent.to_vec(),
+        outputs,
+        diagnostics: done.diagnostics,
+        notes: done.notes,
+    };
+    let path = record_path(config);
+    let dir = path.parent().unwrap_or(&config.root);
+    std::fs::create_dir_all(dir)?;
+    let temp = dir.join(format!(".{RECORD_FILE}.{}", std::process::id()));
+    std::fs::write(
+        &temp,
+        serde_json::to_vec(&record).map_err(io::Error::other)?,
+    )?;
+    std::fs::rename(&temp, &path)
+}
+
+/// Forgets the last build (its output is about to be replaced by one this record does not describe).
+pub fn forget(config: &Config) {
+    let _ = std::fs::remove_file(record_path(config));
+}
