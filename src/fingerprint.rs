@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
 use crate::config::{Config, CACHE_DIR, CONFIG_FILE};
-use crate::diag::Diagnostic;
+use crate::diag::{Diagnostic, Kind};
 use crate::scan::SourceSet;
 
 const RECORD_FILE: &str = "last-build.json";
@@ -129,7 +129,14 @@ fn record_path(config: &Config) -> PathBuf {
 pub fn unchanged(config: &Config, inputs: &Inputs) -> Option<Record> {
     let text = std::fs::read(record_path(config)).ok()?;
     let record: Record = serde_json::from_slice(&text).ok()?;
+    // Installing tesseract changes the output of the same inputs: a build that could not read
+    // screenshots is never taken as final.
+    let ocr_was_missing = record
+        .diagnostics
+        .iter()
+        .any(|d| d.kind == Kind::OcrUnavailable);
     let same = record.format == FORMAT
+        && !ocr_was_missing
         && record.inputs == *inputs
         && record.absent.par_iter().all(|p| !p.exists())
         && stamps_hold(&record.linked, |p| p.to_path_buf())
@@ -197,4 +204,70 @@ pub fn save(config: &Config, inputs: Inputs, done: Outcome<'_>) -> io::Result<()
 /// Forgets the last build (its output is about to be replaced by one this record does not describe).
 pub fn forget(config: &Config) {
     let _ = std::fs::remove_file(record_path(config));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn site() -> (tempfile::TempDir, Config) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("notes")).unwrap();
+        std::fs::write(dir.path().join("notes/a.md"), "# A\n").unwrap();
+        let config = Config::load(dir.path()).unwrap();
+        (dir, config)
+    }
+
+    fn save_with(config: &Config, diagnostics: Vec<Diagnostic>) -> Inputs {
+        let (sources, _) = crate::scan::scan(config);
+        let inputs = Inputs::read(config, &sources, "options");
+        std::fs::create_dir_all(&config.out_dir).unwrap();
+        std::fs::write(config.out_dir.join("index.html"), "page").unwrap();
+        let done = Outcome {
+            linked: &[],
+            absent: &[],
+            outputs: vec!["index.html"],
+            diagnostics,
+            notes: 1,
+        };
+        save(config, inputs.clone(), done).unwrap();
+        inputs
+    }
+
+    #[test]
+    fn the_same_inputs_and_output_are_unchanged_and_anything_else_is_not() {
+        let (dir, config) = site();
+        let warning = Diagnostic::warning(Kind::BrokenLink, "notes/a.md", "broken");
+        let inputs = save_with(&config, vec![warning.clone()]);
+        let record = unchanged(&config, &inputs).expect("nothing changed");
+        assert_eq!(record.diagnostics, [warning]);
+        assert_eq!(record.notes, 1);
+        std::fs::write(dir.path().join("notes/a.md"), "# A, edited\n").unwrap();
+        let (sources, _) = crate::scan::scan(&config);
+        let edited = Inputs::read(&config, &sources, "options");
+        assert!(unchanged(&config, &edited).is_none(), "a note changed");
+        assert!(
+            unchanged(&config, &Inputs::read(&config, &sources, "other")).is_none(),
+            "other options"
+        );
+    }
+
+    #[test]
+    fn a_build_without_tesseract_is_never_final() {
+        let (_dir, config) = site();
+        let missing = Diagnostic::warning(Kind::OcrUnavailable, "img", "tesseract not found");
+        let inputs = save_with(&config, vec![missing]);
+        assert!(unchanged(&config, &inputs).is_none());
+    }
+
+    #[test]
+    fn a_touched_output_file_or_an_unreadable_record_means_a_full_build() {
+        let (_dir, config) = site();
+        let inputs = save_with(&config, Vec::new());
+        std::fs::write(config.out_dir.join("index.html"), "edited by hand").unwrap();
+        assert!(unchanged(&config, &inputs).is_none(), "output touched");
+        let inputs = save_with(&config, Vec::new());
+        std::fs::write(record_path(&config), "{ not json").unwrap();
+        assert!(unchanged(&config, &inputs).is_none(), "unreadable record");
+    }
 }
