@@ -370,7 +370,7 @@ mod remote {
         if paths.is_empty() {
             eprintln!("CloudFront: nothing to invalidate in {id}");
         } else {
-            // The CloudFront SDK would double the SDK's compile time; it is the opt-in `cloudfront` feature.
+            // A lean build (`--no-default-features --features publish`) leaves the CloudFront SDK out.
             eprintln!(
                 "warning: this notesite was built without the `cloudfront` feature, so {id} was not \
                  invalidated; run:\n  {}",

@@ -271,6 +271,99 @@ fn moto_website_setup_and_what_the_aws_cli_sees() {
     assert_eq!(again.json()["uploaded"], 0, "{again:?}");
 }
 
+/// `--cloudfront-distribution`: each publish sends one invalidation through the SDK, and after one note
+/// changed it names that note's page (moto records it; the AWS CLI reads it back).
+#[test]
+fn moto_cloudfront_invalidates_the_changed_pages() {
+    let Some(url) = moto_url("NOTESITE_MOTO_URL") else {
+        return;
+    };
+    let site = Site::new();
+    site.write(
+        "notesite.toml",
+        "title = \"Test notes\"\n\n[publish]\ncloudfront_max_paths = 1000\n",
+    );
+    let bucket = unique("cdn");
+    create_bucket(&url, &bucket);
+    let keys = ("testing", "testing");
+    let origin = format!("{bucket}.s3.amazonaws.com");
+    let created = aws(
+        &site,
+        &url,
+        keys,
+        &[
+            "cloudfront",
+            "create-distribution",
+            "--origin-domain-name",
+            &origin,
+        ],
+    );
+    let id = created["Distribution"]["Id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no distribution id in {created}"))
+        .to_string();
+    let env = [
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+    ];
+    let mut args = publish_args(&bucket, &url, "docs");
+    args.extend(["--cloudfront-distribution", &id]);
+    site.run_with(&args, &env).ok();
+    site.write(
+        "notes/ec2.md",
+        "---\ntitle: EC2\ntopics: [aws, compute]\n---\n\nInstances and their images.\n",
+    );
+    let run = site.run_with(&args, &env).ok();
+    assert!(
+        run.stderr.contains("CloudFront: invalidation "),
+        "{}",
+        run.stderr
+    );
+    let list = aws(
+        &site,
+        &url,
+        keys,
+        &["cloudfront", "list-invalidations", "--distribution-id", &id],
+    );
+    let items = list["InvalidationList"]["Items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no invalidations in {list}"));
+    assert_eq!(items.len(), 2, "one per publish: {list}");
+    let paths: Vec<Vec<String>> = items
+        .iter()
+        .map(|item| {
+            let inv = aws(
+                &site,
+                &url,
+                keys,
+                &[
+                    "cloudfront",
+                    "get-invalidation",
+                    "--distribution-id",
+                    &id,
+                    "--id",
+                    item["Id"].as_str().unwrap(),
+                ],
+            );
+            let items = &inv["Invalidation"]["InvalidationBatch"]["Paths"]["Items"];
+            let items = items
+                .as_array()
+                .unwrap_or_else(|| panic!("no paths in {inv}"));
+            items
+                .iter()
+                .map(|p| p.as_str().unwrap().to_string())
+                .collect()
+        })
+        .collect();
+    let second = paths
+        .iter()
+        .find(|p| p.contains(&"/docs/notes/ec2.html".to_string()))
+        .unwrap_or_else(|| panic!("no invalidation names the changed page: {paths:?}"));
+    assert!(!second.contains(&"/*".to_string()), "{second:?}");
+    let files = site.built_files();
+    assert!(second.len() < files.len(), "only what changed: {second:?}");
+}
+
 fn md5_of(bytes: &[u8]) -> u128 {
     use md5::Digest;
     u128::from_be_bytes(md5::Md5::digest(bytes).into())
