@@ -17,7 +17,7 @@ pub mod tokenize;
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crate::graph::Site;
 use crate::images::Assets;
@@ -70,29 +70,28 @@ pub fn build(
     is_unchanged: &(dyn Fn(&Path) -> bool + Sync),
 ) -> (Vec<(String, Vec<u8>)>, DocCache) {
     let ids: Vec<_> = site.visible().collect();
+    let tokenizers = PerThread::new(|| Tokenizer::new(options.stem));
     let docs: Vec<Arc<CachedDoc>> = ids
         .par_iter()
-        .map_init(
-            || Tokenizer::new(options.stem),
-            |tokenizer, &id| {
-                let note = &site.notes[id];
-                let url = &site.pages[id].url;
-                let ocr = assets.ocr_texts(site, id);
-                let key = doc_key(url, &ocr, options);
-                let path = &note.source.path;
-                match previous.0.get(path) {
-                    Some(doc) if doc.key == key && is_unchanged(path) => doc.clone(),
-                    _ => {
-                        let (terms, fragment) = index::document(tokenizer, note, url, &ocr);
-                        Arc::new(CachedDoc {
-                            key,
-                            terms,
-                            fragment,
-                        })
-                    }
+        .map(|&id| {
+            let note = &site.notes[id];
+            let url = &site.pages[id].url;
+            let ocr = assets.ocr_texts(site, id);
+            let key = doc_key(url, &ocr, options);
+            let path = &note.source.path;
+            match previous.0.get(path) {
+                Some(doc) if doc.key == key && is_unchanged(path) => doc.clone(),
+                _ => {
+                    let (terms, fragment) =
+                        tokenizers.with(|tokenizer| index::document(tokenizer, note, url, &ocr));
+                    Arc::new(CachedDoc {
+                        key,
+                        terms,
+                        fragment,
+                    })
                 }
-            },
-        )
+            }
+        })
         .collect();
     let shards = shard::cut(postings(&docs), SHARD_BYTES);
     let fragments: Vec<&Fragment> = docs.iter().map(|d| &d.fragment).collect();
@@ -103,6 +102,28 @@ pub fn build(
         .map(|(&id, doc)| (site.notes[id].source.path.clone(), doc))
         .collect();
     (files, DocCache(cache))
+}
+
+/// One value per rayon worker thread, alive for the whole stage. A tokenizer's caches of stems and
+/// spans then warm up once per thread: `map_init` makes one per rayon job, and filling and dropping
+/// those caches again and again was a third of the stage's time.
+struct PerThread<T>(Vec<Mutex<T>>);
+
+impl<T> PerThread<T> {
+    fn new(make: impl Fn() -> T) -> PerThread<T> {
+        let threads = rayon::current_num_threads().max(1);
+        PerThread((0..threads).map(|_| Mutex::new(make())).collect())
+    }
+
+    /// Runs `f` with this thread's value. `f` must not block on other rayon work, so the lock is
+    /// never held by a job that is waiting for another job on the same thread.
+    fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
+        let slot = rayon::current_thread_index().unwrap_or(0) % self.0.len();
+        let mut value = self.0[slot]
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&mut value)
+    }
 }
 
 /// Everything besides the note itself that its document depends on.
