@@ -3,7 +3,7 @@
 
 use pulldown_cmark::{Event, Tag, TagEnd};
 
-use super::tokenize::Tokenizer;
+use super::tokenize::{Term, TermId, Tokenizer};
 use super::FastMap;
 use crate::parse::Note;
 
@@ -34,10 +34,17 @@ pub const MAX_IMPACT: u8 = 63;
 /// What the index keeps of one note before impacts are computed.
 #[derive(Debug, Default)]
 pub struct DocTerms {
-    /// term → (weighted frequency outside the title, title match 0..=1).
-    pub terms: FastMap<String, (f32, f32)>,
+    /// Each distinct term with (weighted frequency outside the title, title match 0..=1).
+    pub terms: Vec<(Term, f32, f32)>,
     /// Unweighted token count, for length normalization.
     pub length: u32,
+}
+
+/// A document's terms while it is read, by the tokenizer's term numbers.
+#[derive(Default)]
+struct Counts {
+    terms: FastMap<TermId, (f32, f32)>,
+    length: u32,
 }
 
 /// The text a result shows: plain text of the note with its headings' positions.
@@ -210,21 +217,16 @@ pub fn document(
     ocr: &[Option<&str>],
 ) -> (DocTerms, Fragment) {
     let f = fields(note, url, ocr);
-    let mut doc = DocTerms::default();
+    let mut doc = Counts::default();
     title_terms(tokenizer, &note.title, 1.0, &mut doc);
     for alias in &note.front.aliases {
         title_terms(tokenizer, alias, ALIAS / 5.0, &mut doc);
     }
     let mut add = |text: &str, weight: f32| {
-        tokenizer.each_token(text, |term, part| {
+        tokenizer.each_term(text, |term, part| {
             let w = if part { PART } else { 1.0 };
             doc.length += 1;
-            match doc.terms.get_mut(term) {
-                Some(entry) => entry.0 += w * weight,
-                None => {
-                    doc.terms.insert(term.to_string(), (w * weight, 0.0));
-                }
-            }
+            doc.terms.entry(term).or_default().0 += w * weight;
         });
     };
     for topic in &note.front.topics {
@@ -240,23 +242,33 @@ pub fn document(
         add(&image.title, ALT);
         add(&file_name(&image.dest), FILE_NAME);
     }
+    let terms = doc
+        .terms
+        .into_iter()
+        .map(|(id, (tf, title))| (tokenizer.term(id), tf, title))
+        .collect();
+    let doc = DocTerms {
+        terms,
+        length: doc.length,
+    };
     (doc, f.fragment)
 }
 
 /// Title (or alias) terms: a match counts fully for the first word of a one-word title, less for
 /// later words (`IAM (Identity …)` is about IAM; `Getting started … IAM users` less so) and for
 /// longer titles.
-fn title_terms(tokenizer: &Tokenizer, title: &str, weight: f32, doc: &mut DocTerms) {
-    let tokens = tokenizer.tokens(title);
-    let words = tokens.iter().filter(|t| !t.part).count().max(1);
+fn title_terms(tokenizer: &Tokenizer, title: &str, weight: f32, doc: &mut Counts) {
+    let mut tokens = Vec::new();
+    tokenizer.each_term(title, |term, part| tokens.push((term, part)));
+    let words = tokens.iter().filter(|(_, part)| !part).count().max(1);
     let weight = weight / (1.0 + 0.1 * (words - 1) as f32);
     let mut word = 0;
-    for token in tokens {
-        word += usize::from(!token.part);
+    for (term, part) in tokens {
+        word += usize::from(!part);
         let position = if word <= 1 { 1.0 } else { 0.75 };
-        let value = weight * position * if token.part { PART } else { 1.0 };
+        let value = weight * position * if part { PART } else { 1.0 };
         doc.length += 1;
-        let entry = doc.terms.entry(token.term).or_insert((0.0, 0.0));
+        let entry = doc.terms.entry(term).or_default();
         entry.1 = entry.1.max(value);
     }
 }
@@ -297,6 +309,14 @@ mod tests {
         parse_note(source, text).0.unwrap()
     }
 
+    /// (weighted frequency, title match) of `term` in `doc`.
+    fn weights(doc: &DocTerms, term: &str) -> Option<(f32, f32)> {
+        doc.terms
+            .iter()
+            .find(|(t, _, _)| &**t == term)
+            .map(|&(_, tf, title)| (tf, title))
+    }
+
     #[test]
     fn fields_and_fragment_come_from_the_parsed_events() {
         let n = note("---\ntitle: S3\naliases: [Simple Storage]\n---\nIntro `aws s3 sync`.\n\n## Upload files\n\nText ![a bucket list](./img/bucket_list.png)\n\n```\naws s3 cp\n```\n");
@@ -310,10 +330,17 @@ mod tests {
             [(19, 2, "upload-files".into(), "Upload files".into())]
         );
         assert_eq!(&fragment.x[19..31], "Upload files");
-        assert!(doc.terms["s3"].1 > 0.0, "title match");
-        assert!(doc.terms["simpl"].1 > 0.0, "alias counts as title");
-        assert!(doc.terms.contains_key("bucket_list"), "file name");
-        assert!(doc.terms["upload"].0 >= HEADING);
+        assert!(weights(&doc, "s3").unwrap().1 > 0.0, "title match");
+        assert!(
+            weights(&doc, "simpl").unwrap().1 > 0.0,
+            "alias counts as title"
+        );
+        assert!(weights(&doc, "bucket_list").is_some(), "file name");
+        assert!(weights(&doc, "upload").unwrap().0 >= HEADING);
+        let mut terms: Vec<&str> = doc.terms.iter().map(|(t, _, _)| &**t).collect();
+        terms.sort_unstable();
+        terms.dedup();
+        assert_eq!(terms.len(), doc.terms.len(), "each term once");
     }
 
     #[test]
@@ -322,8 +349,9 @@ mod tests {
         let ocr = [Some("Bucket   policy\n\nJSON"), None];
         let (doc, fragment) = document(&Tokenizer::default(), &n, "notes/a.html", &ocr);
         assert_eq!(fragment.x, "one\nBucket policy JSON\nprose words\ntwo");
-        assert!((doc.terms["polici"].0 - OCR).abs() < 1e-6);
-        assert!(doc.terms["prose"].0 > doc.terms["polici"].0);
+        let policy = weights(&doc, "polici").unwrap().0;
+        assert!((policy - OCR).abs() < 1e-6);
+        assert!(weights(&doc, "prose").unwrap().0 > policy);
         let (_, without) = document(&Tokenizer::default(), &n, "notes/a.html", &[]);
         assert!(!without.x.contains("Bucket"));
     }
@@ -374,7 +402,7 @@ mod timing {
         let start = std::time::Instant::now();
         let mut tokens = 0;
         for note in &notes {
-            tokenizer.each_token(&note.body.text, |_, _| tokens += 1);
+            tokenizer.each_term(&note.body.text, |_, _| tokens += 1);
         }
         let tok_time = start.elapsed();
         let start = std::time::Instant::now();

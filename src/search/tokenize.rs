@@ -15,6 +15,7 @@
 
 use rust_stemmers::{Algorithm, Stemmer};
 use std::cell::RefCell;
+use std::sync::Arc;
 
 use super::FastMap;
 use unicode_normalization::UnicodeNormalization;
@@ -38,13 +39,42 @@ pub struct Token {
     pub part: bool,
 }
 
-/// Turns text into terms; holds the stemmer and a cache of stems (a tokenizer per worker thread).
+/// A term as the index keeps it: one allocation per distinct term (per tokenizer), shared by every
+/// document that holds it.
+pub type Term = Arc<str>;
+
+/// A term's number within one [`Tokenizer`] (see [`Tokenizer::term`]).
+pub type TermId = u32;
+
+/// Turns text into terms; holds the stemmer, the terms seen so far and caches (a tokenizer per
+/// worker thread).
 pub struct Tokenizer {
     stemmer: Option<Stemmer>,
     /// Lower-case word → stem: most words of a site repeat, and stemming is the costly step.
     stems: RefCell<FastMap<String, String>>,
     /// ASCII span → its tokens: a span's tokens depend only on its text, and spans repeat.
-    spans: RefCell<FastMap<String, Vec<(String, bool)>>>,
+    spans: RefCell<FastMap<String, Vec<(TermId, bool)>>>,
+    terms: RefCell<Interner>,
+}
+
+/// Every distinct term once, numbered in order of first sight.
+#[derive(Default)]
+struct Interner {
+    ids: FastMap<Term, TermId>,
+    terms: Vec<Term>,
+}
+
+impl Interner {
+    fn id(&mut self, term: &str) -> TermId {
+        if let Some(&id) = self.ids.get(term) {
+            return id;
+        }
+        let id = TermId::try_from(self.terms.len()).expect("under 2^32 distinct terms");
+        let term: Term = term.into();
+        self.terms.push(term.clone());
+        self.ids.insert(term, id);
+        id
+    }
 }
 
 /// Above this many cached spans the cache starts over (bounds memory on huge sites).
@@ -63,34 +93,47 @@ impl Tokenizer {
             stemmer: stem.then(|| Stemmer::create(Algorithm::English)),
             stems: RefCell::default(),
             spans: RefCell::default(),
+            terms: RefCell::default(),
         }
     }
 
     /// Every token of `text`, in order.
     pub fn tokens(&self, text: &str) -> Vec<Token> {
         let mut out = Vec::new();
-        self.each_token(text, |term, part| {
+        self.each_term(text, |id, part| {
             out.push(Token {
-                term: term.to_string(),
+                term: self.term(id).to_string(),
                 part,
             })
         });
         out
     }
 
-    /// Calls `f(term, is_part)` for every token of `text`, in order, allocating as little as it can.
-    pub fn each_token(&self, text: &str, mut f: impl FnMut(&str, bool)) {
+    /// The term numbered `id` by this tokenizer.
+    pub fn term(&self, id: TermId) -> Term {
+        self.terms.borrow().terms[id as usize].clone()
+    }
+
+    /// Calls `f(term, is_part)` for every token of `text`, in order. Terms come as numbers (see
+    /// [`Tokenizer::term`]), so a document counts them without hashing or copying strings.
+    pub fn each_term(&self, text: &str, mut f: impl FnMut(TermId, bool)) {
         raw_spans(text, |start, end, cjk| {
             let span = &text[start..end];
-            if cjk {
-                cjk_tokens(span, &mut f);
-            } else if span.is_ascii() {
+            if !cjk && span.is_ascii() {
                 // NFKC leaves ASCII as it is.
-                self.cached_word_tokens(span, &mut f);
+                return self.cached_span_terms(span, &mut f);
+            }
+            let mut intern = |term: &str, part: bool| f(self.intern(term), part);
+            if cjk {
+                cjk_tokens(span, &mut intern);
             } else {
-                self.word_tokens(&span.nfkc().collect::<String>(), &mut f);
+                self.word_tokens(&span.nfkc().collect::<String>(), &mut intern);
             }
         });
+    }
+
+    fn intern(&self, term: &str) -> TermId {
+        self.terms.borrow_mut().id(term)
     }
 
     /// Porter2 for lower-case ASCII words; anything else is returned as is.
@@ -117,21 +160,22 @@ impl Tokenizer {
         stems.insert(word.to_string(), stem);
     }
 
-    fn cached_word_tokens(&self, span: &str, f: &mut dyn FnMut(&str, bool)) {
-        let mut cache = self.spans.borrow_mut();
-        if let Some(tokens) = cache.get(span) {
-            for (term, part) in tokens {
-                f(term, *part);
+    /// The tokens of an ASCII span, from the cache when the span was seen before.
+    fn cached_span_terms(&self, span: &str, f: &mut dyn FnMut(TermId, bool)) {
+        if let Some(tokens) = self.spans.borrow().get(span) {
+            for &(id, part) in tokens {
+                f(id, part);
             }
             return;
         }
         let mut tokens = Vec::new();
         self.word_tokens(span, &mut |term, part| {
-            tokens.push((term.to_string(), part))
+            tokens.push((self.intern(term), part))
         });
-        for (term, part) in &tokens {
-            f(term, *part);
+        for &(id, part) in &tokens {
+            f(id, part);
         }
+        let mut cache = self.spans.borrow_mut();
         if cache.len() >= SPAN_CACHE {
             cache.clear();
         }
