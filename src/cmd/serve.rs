@@ -198,10 +198,14 @@ fn announce(what: &str, update: &Update) {
             millis(update.elapsed)
         );
     } else {
+        // Counts output files whose bytes changed: every page goes through the renderer's cache,
+        // so a count of pages "re-rendered" would say nothing about what the browser reloads.
+        let pages = update.pages.len();
+        let files = update.changed_files;
         eprintln!(
-            "{what}: {} pages re-rendered, {} files changed in {}",
-            update.pages.len(),
-            update.changed_files,
+            "{what}: {files} {} changed ({pages} {}) in {}",
+            if files == 1 { "file" } else { "files" },
+            if pages == 1 { "page" } else { "pages" },
             millis(update.elapsed)
         );
     }
