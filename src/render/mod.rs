@@ -211,6 +211,20 @@ impl Renderer {
     }
 }
 
+/// The page cache's key: the template name and the page's whole context. serde_json writes a
+/// context in many small pieces; buffering them lets blake3 hash whole blocks, several times
+/// faster for the ~10k contexts `serve` hashes on every save of a large site.
+fn cache_key(template: &str, page: &impl Serialize) -> Result<blake3::Hash, Diagnostic> {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(template.as_bytes());
+    let mut writer = std::io::BufWriter::with_capacity(64 * 1024, &mut hasher);
+    serde_json::to_writer(&mut writer, page).map_err(|e| template_error(&e.into()))?;
+    writer
+        .into_inner()
+        .map_err(|e| template_error(&tera::Error::msg(e.error())))?;
+    Ok(hasher.finalize())
+}
+
 struct PageRenderer<'a> {
     r: &'a Renderer,
     site: &'a Site,
@@ -260,10 +274,7 @@ impl<'a> PageRenderer<'a> {
         let Some(cache) = &self.r.cache else {
             return self.render_uncached(template, &page);
         };
-        let mut hasher = blake3::Hasher::new();
-        hasher.update(template.as_bytes());
-        serde_json::to_writer(&mut hasher, &page).map_err(|e| template_error(&e.into()))?;
-        let key = hasher.finalize();
+        let key = cache_key(template, &page)?;
         if let Some(hit) = cache.get(&key) {
             return Ok(String::clone(&hit));
         }

@@ -23,9 +23,9 @@ impl Browser {
     /// `None` (after printing why) when Chromium is not installed.
     pub fn launch() -> Option<Browser> {
         if !std::path::Path::new(CHROMIUM).exists() {
-            eprintln!(
-                "skipping browser test: {CHROMIUM} is not installed (apt-get install chromium)"
-            );
+            crate::tools::missing_tool(&format!(
+                "browser test: {CHROMIUM} is not installed (apt-get install chromium)"
+            ));
             return None;
         }
         let profile = tempfile::tempdir().expect("profile dir");

@@ -443,9 +443,9 @@ fn have_ocr_tools() -> bool {
         .output()
         .is_ok_and(|o| o.status.success());
     if !missing.is_empty() || !tesseract {
-        eprintln!(
-            "skipping OCR test: needs tesseract (tesseract-ocr) and {missing:?} (.ci/run installs them)"
-        );
+        crate::tools::missing_tool(&format!(
+            "OCR test: needs tesseract (tesseract-ocr) and {missing:?} (.ci/run installs them)"
+        ));
         return false;
     }
     true
@@ -511,7 +511,9 @@ fn assert_search_finds_deploy(site: &Site) {
             .output()
         {
             Ok(out) => out,
-            Err(_) => return eprintln!("skipping the OCR search check: node is not installed"),
+            Err(_) => {
+                return crate::tools::missing_tool("the OCR search check: node is not installed")
+            }
         };
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(

@@ -14,5 +14,7 @@ mod images;
 mod links;
 mod scaffold;
 mod serve;
+#[path = "../common/tools.rs"]
+mod tools;
 mod unchanged;
 mod util;

@@ -6,4 +6,6 @@ mod failures;
 mod moto;
 mod server;
 mod sync;
+#[path = "../common/tools.rs"]
+mod tools;
 mod util;

@@ -22,7 +22,9 @@ fn moto_url(var: &str) -> Option<String> {
     match std::env::var(var) {
         Ok(url) if !url.is_empty() => Some(url.trim_end_matches('/').to_string()),
         _ => {
-            eprintln!("skipping: {var} is not set (see .ci/run: it starts moto on 127.0.0.1)");
+            crate::tools::missing_tool(&format!(
+                "{var} is not set (see .ci/run: it starts moto on 127.0.0.1)"
+            ));
             None
         }
     }

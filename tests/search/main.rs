@@ -6,6 +6,8 @@
 mod browser;
 mod cdp;
 mod site;
+#[path = "../common/tools.rs"]
+mod tools;
 
 use std::process::Command;
 
@@ -31,7 +33,7 @@ fn query(site: &BuiltSite, q: &str) -> Option<serde_json::Value> {
 fn node_available() -> bool {
     let ok = Command::new("node").arg("--version").output().is_ok();
     if !ok {
-        eprintln!("SKIPPED: node is not installed; search ranking tests need it");
+        tools::missing_tool("node is not installed; search ranking tests need it");
     }
     ok
 }
@@ -125,8 +127,8 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 #[test]
 fn browser_search_over_http_and_file() {
     let Some(chromium) = browser::find_chromium() else {
-        eprintln!(
-            "SKIPPED: chromium is not installed; the browser search test needs /usr/bin/chromium"
+        tools::missing_tool(
+            "chromium is not installed; the browser search test needs /usr/bin/chromium",
         );
         return;
     };
