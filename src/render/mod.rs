@@ -212,8 +212,8 @@ impl Renderer {
 }
 
 /// The page cache's key: the template name and the page's whole context. serde_json writes a
-/// context in many small pieces; buffering them lets blake3 hash whole blocks, several times
-/// faster for the ~10k contexts `serve` hashes on every save of a large site.
+/// context in many small pieces; buffering them lets blake3 hash whole blocks, which cut a save's
+/// rebuild on a 10k-note site from 1.73 s to 1.48 s (`bench/serve-latency --corpus 10k`, medians).
 fn cache_key(template: &str, page: &impl Serialize) -> Result<blake3::Hash, Diagnostic> {
     let mut hasher = blake3::Hasher::new();
     hasher.update(template.as_bytes());
