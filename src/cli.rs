@@ -96,6 +96,9 @@ pub struct ServeArgs {
     /// Read the text inside screenshots with tesseract (shown under each screenshot, searchable)
     #[arg(long)]
     pub ocr: bool,
+    /// Print the time of each stage after every rebuild
+    #[arg(long)]
+    pub timings: bool,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -76,7 +76,8 @@ async fn serve(
     });
     let triggers = start_watching(&live.config, args.poll)?;
     let rebuilder = state.clone();
-    std::thread::spawn(move || rebuild_loop(live, triggers, rebuilder, next_build));
+    let timings = args.timings;
+    std::thread::spawn(move || rebuild_loop(live, triggers, rebuilder, next_build, timings));
     eprintln!("Serving at {url}  (edit a note and the page reloads; type r + Enter for a full rebuild, Ctrl-C to stop)");
     if args.open {
         if let Err(e) = open::that_detached(&url) {
@@ -151,6 +152,7 @@ fn rebuild_loop(
     triggers: mpsc::Receiver<Trigger>,
     state: Arc<AppState>,
     mut next_build: impl FnMut() -> u64,
+    timings: bool,
 ) {
     while let Ok(trigger) = triggers.recv() {
         let (what, update) = match trigger {
@@ -161,6 +163,9 @@ fn rebuild_loop(
         };
         let build = next_build();
         announce(&what, &update);
+        if timings {
+            eprintln!("  stages: {}", update.timings);
+        }
         let problems = problems(&update.problems);
         // Swap first, then tell the browsers: a page that reloads never sees the old or a half-built site.
         if !update.failed {

@@ -12,7 +12,7 @@ use crate::cmd::Failure;
 use crate::config::Config;
 use crate::diag::{Diagnostic, Kind, Severity};
 use crate::output::{Content, Output};
-use crate::pipeline::{self, BuildOptions, Built, Previous};
+use crate::pipeline::{self, BuildOptions, Built, Previous, Timings};
 use crate::render::Renderer;
 
 /// The site being served and what is needed to rebuild it.
@@ -42,6 +42,8 @@ pub struct Update {
     pub problems: Vec<Diagnostic>,
     pub failed: bool,
     pub elapsed: Duration,
+    /// Time per pipeline stage, then the comparison with the served output.
+    pub timings: Timings,
 }
 
 impl Live {
@@ -131,6 +133,7 @@ impl Live {
             is_unchanged,
         );
         let output = std::mem::take(&mut built.output);
+        let mut timings = built.timings.clone();
         let diagnostics: Vec<Diagnostic> = built.diagnostics.clone().into_sorted();
         let failed = diagnostics.iter().any(|d| d.severity == Severity::Error);
         // The overlay shows errors, and warnings a save introduced (not the ones the site always had).
@@ -149,11 +152,13 @@ impl Live {
             return Update {
                 problems,
                 failed,
+                timings,
                 ..Update::default()
             };
         }
-        let mut update = diff(&self.served, &output);
+        let mut update = timings.measure("diff", || diff(&self.served, &output));
         update.problems = problems;
+        update.timings = timings;
         self.served = Arc::new(output);
         update
     }
