@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use notesite::config::Config;
-use notesite::graph::{self, GraphInput, Site};
+use notesite::graph::{self, GraphInput, LinkCache, Site};
 use notesite::images::{self, Assets};
 use notesite::output::{self, Output};
 use notesite::parse::{self, Note};
@@ -124,7 +124,11 @@ fn fixture() -> &'static Fixture {
         let config = Config::load(dir.path()).expect("config");
         let (sources, _) = scan::scan(&config);
         let notes = parse_all(&sources);
-        let (site, _) = graph::build(notes.clone(), &graph_input(&config, &sources));
+        let (site, _) = graph::build(
+            notes.clone(),
+            &graph_input(&config, &sources),
+            LinkCache::default(),
+        );
         // The notes reference no images: the stage only has to run, never process.
         let options = images::LoadOptions {
             config: &config.images,
@@ -161,6 +165,7 @@ fn graph_input<'a>(config: &'a Config, sources: &'a SourceSet) -> GraphInput<'a>
         config,
         images: &sources.images,
         drafts: false,
+        is_unchanged: &|_| false,
     }
 }
 
@@ -183,7 +188,7 @@ fn link_graph(bencher: divan::Bencher) {
     let input = graph_input(&f.config, &f.sources);
     bencher
         .with_inputs(|| f.notes.clone())
-        .bench_values(|notes| graph::build(notes, &input));
+        .bench_values(|notes| graph::build(notes, &input, LinkCache::default()));
 }
 
 #[divan::bench(sample_count = 5, sample_size = 1)]

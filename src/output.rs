@@ -13,9 +13,10 @@ use crate::config::Config;
 pub const MARKER: &str = ".notesite-output";
 
 /// One output file's content.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum Content {
-    Bytes(Vec<u8>),
+    /// Shared, not copied: `serve` keeps unchanged pages of one build in the next.
+    Bytes(bytes::Bytes),
     /// Copied from this source file (images and attachments are not held in memory).
     Copy(PathBuf),
 }
@@ -26,9 +27,22 @@ pub struct Output {
     pub files: BTreeMap<String, Content>,
 }
 
+impl PartialEq for Content {
+    fn eq(&self, other: &Content) -> bool {
+        match (self, other) {
+            // The same shared buffer needs no byte comparison (most pages of a `serve` rebuild).
+            (Content::Bytes(a), Content::Bytes(b)) => {
+                (a.as_ptr() == b.as_ptr() && a.len() == b.len()) || a == b
+            }
+            (Content::Copy(a), Content::Copy(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
 impl Output {
-    pub fn add(&mut self, path: String, bytes: Vec<u8>) {
-        self.files.insert(path, Content::Bytes(bytes));
+    pub fn add(&mut self, path: String, bytes: impl Into<bytes::Bytes>) {
+        self.files.insert(path, Content::Bytes(bytes.into()));
     }
 
     pub fn copy(&mut self, path: String, source: PathBuf) {
@@ -110,9 +124,9 @@ pub fn write(output: &Output, out_dir: &Path) -> io::Result<WriteStats> {
 fn write_tree(output: &Output, staging: &Path, previous: &Path) -> io::Result<WriteStats> {
     std::fs::create_dir_all(staging).map_err(|e| with_path(e, staging))?;
     // Through `write_file` like any page, so the marker too keeps its mtime (mtime-based syncs skip it).
-    let marker = Content::Bytes(
-        b"This folder is written by notesite and replaced on every build.\n".to_vec(),
-    );
+    let marker = Content::Bytes(bytes::Bytes::from_static(
+        b"This folder is written by notesite and replaced on every build.\n",
+    ));
     write_file(&staging.join(MARKER), &previous.join(MARKER), &marker)?;
     let results: Vec<io::Result<bool>> = output
         .files

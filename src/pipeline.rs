@@ -40,6 +40,8 @@ pub struct Built {
     pub parse_diagnostics: HashMap<PathBuf, Vec<Diagnostic>>,
     /// Each note's search document (kept for reuse by the next rebuild).
     pub search: search::DocCache,
+    /// What the scan reported (kept with `sources` for the next rebuild).
+    pub scan_diagnostics: Vec<Diagnostic>,
 }
 
 /// Wall time per stage, in order.
@@ -78,7 +80,12 @@ pub fn millis(d: Duration) -> String {
 /// Results of an earlier build that a rebuild may reuse (`serve` keeps them between saves).
 #[derive(Default)]
 pub struct Previous {
+    /// The files found by the last scan, and its problems: reused when the caller knows that no
+    /// file was added or removed (`serve`, when every changed path is a known note or image).
+    pub sources: Option<(SourceSet, Vec<Diagnostic>)>,
     pub parsed: HashMap<PathBuf, Parsed>,
+    /// Each note's resolved links.
+    pub links: graph::LinkCache,
     pub assets: Assets,
     /// Each note's search document.
     pub search: search::DocCache,
@@ -86,7 +93,8 @@ pub struct Previous {
 
 impl Built {
     /// Gives the parsed notes and loaded images back for the next rebuild.
-    pub fn into_previous(self) -> Previous {
+    pub fn into_previous(mut self) -> Previous {
+        let links = graph::LinkCache::take(&mut self.site, &self.sources.images);
         let mut parsed: HashMap<PathBuf, Parsed> = self
             .parse_diagnostics
             .into_iter()
@@ -106,7 +114,9 @@ impl Built {
             }
         }
         Previous {
+            sources: Some((self.sources, self.scan_diagnostics)),
             parsed,
+            links,
             assets: self.assets,
             search: self.search,
         }
@@ -142,8 +152,14 @@ pub fn rebuild(
 ) -> Built {
     let mut timings = Timings::default();
     let mut diagnostics = Diagnostics::default();
-    let (sources, diags) = timings.measure("scan", || scan::scan(config));
-    diagnostics.extend(diags);
+    let (sources, scan_diagnostics) = timings.measure("scan", || match previous.sources {
+        Some(known) => known,
+        None => {
+            let (sources, diags) = scan::scan(config);
+            (sources, diags.into_sorted())
+        }
+    });
+    diagnostics.extend(scan_diagnostics.iter().cloned());
     progress.set_length(sources.notes.len() as u64);
     let tick = || progress.inc(1);
     let parsed = timings.measure("parse", || {
@@ -160,8 +176,9 @@ pub fn rebuild(
         config,
         images: &sources.images,
         drafts: options.drafts,
+        is_unchanged,
     };
-    let (site, diags) = timings.measure("link", || graph::build(notes, &input));
+    let (site, diags) = timings.measure("link", || graph::build(notes, &input, previous.links));
     diagnostics.extend(diags);
     progress.set_message("processing images");
     progress.set_position(0);
@@ -203,5 +220,6 @@ pub fn rebuild(
         timings,
         parse_diagnostics,
         search,
+        scan_diagnostics,
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod related;
 pub mod resolve;
+pub mod reuse;
 mod similarity;
 pub mod topics;
 
@@ -17,6 +18,8 @@ use crate::parse::Note;
 use crate::urls::{path_slug, Urls};
 pub use resolve::{ImageTarget, LinkTarget, NoteId};
 use resolve::{Resolver, Roots};
+pub use reuse::LinkCache;
+use reuse::Resolved;
 pub use topics::{TopicId, Topics};
 
 /// Where a note's page goes.
@@ -46,6 +49,8 @@ pub struct LinkGraph {
     pub images: Vec<Vec<ImageTarget>>,
     pub backlinks: Vec<Vec<Backlink>>,
     pub related: Vec<Vec<related::Related>>,
+    /// Each note's link and image problems (also in the build's diagnostics).
+    pub diagnostics: Vec<Vec<crate::diag::Diagnostic>>,
 }
 
 /// Everything known about the site before rendering.
@@ -93,38 +98,61 @@ pub struct GraphInput<'a> {
     /// Image files found under `img_dir` (for `![[name.png]]` lookups).
     pub images: &'a [PathBuf],
     pub drafts: bool,
+    /// Source files that did not change since `previous` was made.
+    pub is_unchanged: &'a (dyn Fn(&std::path::Path) -> bool + Sync),
 }
 
-/// Builds the site model. Notes must be sorted by path (scan does that) for stable slugs.
-pub fn build(notes: Vec<Note>, input: &GraphInput<'_>) -> (Site, Diagnostics) {
+/// Builds the site model. Notes must be sorted by path (scan does that) for stable slugs. Resolutions
+/// in `previous` are reused where they still hold (see [`reuse`]).
+pub fn build(
+    notes: Vec<Note>,
+    input: &GraphInput<'_>,
+    mut previous: LinkCache,
+) -> (Site, Diagnostics) {
     let urls = Urls {
         pretty: input.config.pretty_urls,
     };
     let pages = assign_pages(&notes, urls, input.drafts);
     let hidden: Vec<bool> = pages.iter().map(|p| p.hidden).collect();
-    let roots = Roots {
-        root: &input.config.root,
-        notes_dir: &input.config.notes_dir,
-        img_dir: &input.config.img_dir,
-        images: input.images,
-    };
-    let resolver = Resolver::new(&notes, &hidden, roots);
-    let resolved: Vec<_> = (0..notes.len())
-        .into_par_iter()
-        .map(|id| resolve_note(&resolver, &notes, id, hidden[id]))
+    let outline = reuse::resolution_outline(&notes, &hidden, input.images);
+    let reuse = previous.reusable(&notes, outline, input.is_unchanged);
+    let resolved_again: Vec<NoteId> = (0..notes.len())
+        .filter(|&id| reuse.resolved[id].is_none())
         .collect();
-    let absent = resolver.into_absent();
+    let any_reused = resolved_again.len() < notes.len();
+    let (resolved, mut absent) = resolve_all(&notes, &hidden, input, reuse.resolved);
+    if any_reused {
+        // Reused notes looked for what they looked for before (a superset is harmless: these
+        // paths are only watched for appearing).
+        absent.append(&mut previous.absent);
+        absent.sort_unstable();
+        absent.dedup();
+    }
     let mut diagnostics = Diagnostics::default();
     let mut graph = LinkGraph::default();
-    for (links, images, diags) in resolved {
-        graph.links.push(links);
-        graph.images.push(images);
-        diagnostics.extend(diags);
+    for resolved in resolved {
+        diagnostics.extend(resolved.diagnostics.iter().cloned());
+        graph.links.push(resolved.links);
+        graph.images.push(resolved.images);
+        graph.diagnostics.push(resolved.diagnostics);
     }
-    let title_rank = title_ranks(&notes);
-    graph.backlinks = backlinks(&notes, &graph.links, &hidden, &title_rank);
-    let mut topics = Topics::build(&notes, &hidden);
-    sort_topic_notes(&mut topics, &notes, &title_rank);
+    let kept_backlinks = reuse
+        .backlinks
+        .filter(|old| reuse::backlinks_hold(old, &notes, &graph.links, &hidden, &resolved_again));
+    let mut title_rank = None;
+    let topics = reuse.topics.unwrap_or_else(|| {
+        let rank = title_rank.get_or_insert_with(|| title_ranks(&notes));
+        let mut topics = Topics::build(&notes, &hidden);
+        sort_topic_notes(&mut topics, &notes, rank);
+        topics
+    });
+    graph.backlinks = match kept_backlinks {
+        Some(backlinks) => backlinks,
+        None => {
+            let rank = title_rank.get_or_insert_with(|| title_ranks(&notes));
+            backlinks(&notes, &graph.links, &hidden, rank)
+        }
+    };
     graph.related = related::related(&related::RelatedInput {
         notes: &notes,
         hidden: &hidden,
@@ -144,11 +172,32 @@ pub fn build(notes: Vec<Note>, input: &GraphInput<'_>) -> (Site, Diagnostics) {
     )
 }
 
-type Resolved = (
-    Vec<LinkTarget>,
-    Vec<ImageTarget>,
-    Vec<crate::diag::Diagnostic>,
-);
+/// Resolves every note that has no reusable resolution; also returns the paths found missing.
+fn resolve_all(
+    notes: &[Note],
+    hidden: &[bool],
+    input: &GraphInput<'_>,
+    reused: Vec<Option<Resolved>>,
+) -> (Vec<Resolved>, Vec<PathBuf>) {
+    if reused.iter().all(Option::is_some) {
+        return (reused.into_iter().flatten().collect(), Vec::new());
+    }
+    let roots = Roots {
+        root: &input.config.root,
+        notes_dir: &input.config.notes_dir,
+        img_dir: &input.config.img_dir,
+        images: input.images,
+    };
+    let resolver = Resolver::new(notes, hidden, roots);
+    let resolved = reused
+        .into_par_iter()
+        .enumerate()
+        .map(|(id, reused)| {
+            reused.unwrap_or_else(|| resolve_note(&resolver, notes, id, hidden[id]))
+        })
+        .collect();
+    (resolved, resolver.into_absent())
+}
 
 fn resolve_note(resolver: &Resolver<'_>, notes: &[Note], id: NoteId, hidden: bool) -> Resolved {
     let note = &notes[id];
@@ -169,7 +218,11 @@ fn resolve_note(resolver: &Resolver<'_>, notes: &[Note], id: NoteId, hidden: boo
     if hidden {
         diagnostics.clear();
     }
-    (links, images, diagnostics)
+    Resolved {
+        links,
+        images,
+        diagnostics,
+    }
 }
 
 /// Slugs from file paths; a clash (`A b.md` and `a-b.md`) gets `-2`, `-3` in path order.

@@ -16,7 +16,7 @@ use crate::parse::Note;
 pub type NoteId = usize;
 
 /// Where a link goes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Hash, Eq)]
 pub enum LinkTarget {
     /// Another note (or the same one), optionally at a heading id.
     Note {
@@ -39,7 +39,7 @@ pub enum LinkTarget {
 }
 
 /// Where an image comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Hash, Eq)]
 pub enum ImageTarget {
     /// A file inside the site root (canonical path).
     Local(PathBuf),

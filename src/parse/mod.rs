@@ -25,6 +25,37 @@ pub struct Note {
     pub body: Body,
     /// Word counts for the related-notes ranking.
     pub terms: TermCounts,
+    /// Digests that let `serve` tell what a save changed without comparing notes field by field.
+    pub digest: NoteDigest,
+}
+
+/// Two digests of a note, made once at parse time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NoteDigest {
+    /// The note's whole text: equal digests, equal notes.
+    pub text: blake3::Hash,
+    /// What other notes read of this one when their links are resolved and their pages rendered:
+    /// title, front matter and headings (a body edit that keeps these changes only the note itself).
+    pub outline: blake3::Hash,
+}
+
+impl NoteDigest {
+    fn new(text: &str, title: &str, front: &FrontMatter, headings: &[markdown::Heading]) -> Self {
+        let mut outline = blake3::Hasher::new();
+        outline.update(title.as_bytes());
+        outline.update(&[0]);
+        outline.update(format!("{front:?}").as_bytes());
+        for heading in headings {
+            outline.update(&[0, heading.level]);
+            outline.update(heading.id.as_bytes());
+            outline.update(&[0]);
+            outline.update(heading.title.as_bytes());
+        }
+        NoteDigest {
+            text: blake3::hash(text.as_bytes()),
+            outline: outline.finalize(),
+        }
+    }
 }
 
 impl Note {
@@ -88,7 +119,7 @@ pub fn parse_all(
 
 /// A reused note keeps its parse but takes the current source record.
 fn rebase(mut parsed: Parsed, source: &SourceFile) -> Parsed {
-    if let Some(note) = &mut parsed.note {
+    if let Some(note) = parsed.note.as_mut().filter(|n| n.source != *source) {
         note.source = source.clone();
     }
     parsed
@@ -167,6 +198,7 @@ pub fn parse_note(source: SourceFile, text: &str) -> (Option<Note>, Vec<Diagnost
         .filter(|t| !t.is_empty())
         .unwrap_or_else(|| title_from_file_name(&source));
     let terms = TermCounts::count(&title, &body.text);
+    let digest = NoteDigest::new(text, &title, &front, &body.headings);
     (
         Some(Note {
             source,
@@ -174,6 +206,7 @@ pub fn parse_note(source: SourceFile, text: &str) -> (Option<Note>, Vec<Diagnost
             title,
             body,
             terms,
+            digest,
         }),
         diagnostics,
     )

@@ -2,16 +2,18 @@
 //! rayon workers), plus the theme assets, `404.html`, `search.html` and `sitemap.xml`, into an
 //! in-memory [`Output`].
 
+mod cache;
 mod html;
 mod picture;
 pub mod theme;
 mod topicmap;
 mod views;
 
+use bytes::Bytes;
 use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
 use tera::{Context, Tera};
 
 use crate::config::Config;
@@ -21,6 +23,7 @@ use crate::highlight::Highlighter;
 use crate::images::Assets;
 use crate::output::Output;
 use crate::urls::root_prefix;
+use cache::{lock, PageCache};
 use views::{BacklinkView, Common, NoteView, TocEntry, TopicRef, Views};
 
 /// Everything that is loaded once per build and reused for every page.
@@ -42,39 +45,6 @@ pub struct PageTime {
     pub file: String,
     pub template: &'static str,
     pub elapsed: std::time::Duration,
-}
-
-/// Rendered pages keyed by everything they were rendered from, kept for one generation: a page whose
-/// context did not change is not rendered again, and the cache never holds more than one site's pages.
-#[derive(Default)]
-struct PageCache {
-    previous: Mutex<HashMap<blake3::Hash, Arc<String>>>,
-    current: Mutex<HashMap<blake3::Hash, Arc<String>>>,
-}
-
-impl PageCache {
-    fn get(&self, key: &blake3::Hash) -> Option<Arc<String>> {
-        let hit = lock(&self.previous).get(key).cloned()?;
-        lock(&self.current).insert(*key, hit.clone());
-        Some(hit)
-    }
-
-    fn put(&self, key: blake3::Hash, page: Arc<String>) {
-        lock(&self.current).insert(key, page);
-    }
-
-    /// Called after each full render: what was not used this time is dropped.
-    fn next_generation(&self) {
-        let current = std::mem::take(&mut *lock(&self.current));
-        *lock(&self.previous) = current;
-    }
-}
-
-/// A poisoned cache only means a render thread panicked; its data is still a valid cache.
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 impl Renderer {
@@ -158,39 +128,53 @@ impl Renderer {
             assets,
             config,
             views: Views::new(site),
+            outline: self.cache.as_ref().map(|_| cache::site_outline(site)),
         };
         let notes: Vec<NoteId> = site.visible().collect();
+        let cached = page.cached_notes(&notes);
         let rendered: Vec<_> = notes
             .par_iter()
-            .map(|&id| {
+            .zip(cached)
+            .map(|(&id, cached)| {
                 let file = &site.pages[id].file;
-                (
-                    file.clone(),
-                    self.timed(file, "note.html", || page.note(id)),
-                )
+                let html = match cached {
+                    Some(hit) => Ok(hit),
+                    None => self.timed(file, "note.html", || page.note(id)),
+                };
+                (file.clone(), html)
             })
             .collect();
         let mut diagnostics = Diagnostics::default();
         let mut keep =
-            |file: String, result: Result<String, Diagnostic>, output: &mut Output| match result {
-                Ok(html) => output.add(file, html.into_bytes()),
+            |file: String, result: Result<Bytes, Diagnostic>, output: &mut Output| match result {
+                Ok(html) => output.add(file, html),
                 Err(diag) => diagnostics.push(diag),
             };
         for (file, result) in rendered {
             keep(file, result, output);
         }
-        let index = self.timed("index.html", "index.html", || page.index());
+        let index = self.timed("index.html", "index.html", || {
+            page.page("index.html", "index.html", || page.index())
+        });
         keep("index.html".into(), index, output);
-        let topics = self.timed("topics/index.html", "topics.html", || page.topics_index());
+        let topics = self.timed("topics/index.html", "topics.html", || {
+            page.page("topics.html", "topics/index.html", || page.topics_index())
+        });
         keep("topics/index.html".into(), topics, output);
         for (id, topic) in site.topics.list.iter().enumerate() {
             let file = site.urls.topic_file(&topic.slug);
-            let html = self.timed(&file, "topic.html", || page.topic(id));
+            let html = self.timed(&file, "topic.html", || {
+                page.page("topic.html", &file, || page.topic(id))
+            });
             keep(file, html, output);
         }
-        let not_found = self.timed("404.html", "404.html", || page.not_found());
+        let not_found = self.timed("404.html", "404.html", || {
+            page.page("404.html", "404.html", || page.not_found())
+        });
         keep("404.html".into(), not_found, output);
-        let search = self.timed("search.html", "search.html", || page.search());
+        let search = self.timed("search.html", "search.html", || {
+            page.page("search.html", "search.html", || page.search())
+        });
         keep("search.html".into(), search, output);
         for file in &self.theme {
             output.add(file.out.clone(), file.bytes.clone());
@@ -214,23 +198,14 @@ impl Renderer {
 /// The page cache's key: the template name and the page's whole context. serde_json writes a
 /// context in many small pieces; buffering them lets blake3 hash whole blocks, which cut a save's
 /// rebuild on a 10k-note site from 1.73 s to 1.48 s (`bench/serve-latency --corpus 10k`, medians).
-fn cache_key(template: &str, page: &impl Serialize) -> Result<blake3::Hash, Diagnostic> {
-    let mut hasher = blake3::Hasher::new();
-    hasher.update(template.as_bytes());
-    let mut writer = std::io::BufWriter::with_capacity(64 * 1024, &mut hasher);
-    serde_json::to_writer(&mut writer, page).map_err(|e| template_error(&e.into()))?;
-    writer
-        .into_inner()
-        .map_err(|e| template_error(&tera::Error::msg(e.error())))?;
-    Ok(hasher.finalize())
-}
-
 struct PageRenderer<'a> {
     r: &'a Renderer,
     site: &'a Site,
     assets: &'a Assets,
     config: &'a Config,
     views: Views<'a>,
+    /// [`cache::site_outline`], when pages are cached.
+    outline: Option<blake3::Hash>,
 }
 
 impl<'a> PageRenderer<'a> {
@@ -262,7 +237,7 @@ impl<'a> PageRenderer<'a> {
         template: &str,
         common: Common<'_>,
         page: impl Serialize,
-    ) -> Result<String, Diagnostic> {
+    ) -> Result<Bytes, Diagnostic> {
         #[derive(Serialize)]
         struct Page<'c, P> {
             #[serde(flatten)]
@@ -270,28 +245,68 @@ impl<'a> PageRenderer<'a> {
             #[serde(flatten)]
             page: P,
         }
-        let page = Page { common, page };
-        let Some(cache) = &self.r.cache else {
-            return self.render_uncached(template, &page);
-        };
-        let key = cache_key(template, &page)?;
-        if let Some(hit) = cache.get(&key) {
-            return Ok(String::clone(&hit));
-        }
-        let html = self.render_uncached(template, &page)?;
-        cache.put(key, Arc::new(html.clone()));
-        Ok(html)
+        self.render_uncached(template, &Page { common, page })
     }
 
-    fn render_uncached(&self, template: &str, page: &impl Serialize) -> Result<String, Diagnostic> {
+    fn render_uncached(&self, template: &str, page: &impl Serialize) -> Result<Bytes, Diagnostic> {
         let context = Context::from_serialize(page).map_err(|e| template_error(&e))?;
         self.r
             .tera
             .render(template, &context)
+            .map(Bytes::from)
             .map_err(|e| template_error(&e))
     }
 
-    fn note(&self, id: NoteId) -> Result<String, Diagnostic> {
+    /// Runs `render` unless the page cache holds the page `key` names (keys are made from the
+    /// site outline, see [`cache`]).
+    fn cached(
+        &self,
+        key: impl FnOnce(&blake3::Hash) -> blake3::Hash,
+        render: impl FnOnce() -> Result<Bytes, Diagnostic>,
+    ) -> Result<Bytes, Diagnostic> {
+        let (Some(cache), Some(outline)) = (&self.r.cache, &self.outline) else {
+            return render();
+        };
+        let key = key(outline);
+        if let Some(hit) = cache.get(&key) {
+            return Ok(hit);
+        }
+        let html = render()?;
+        cache.put(key, html.clone());
+        Ok(html)
+    }
+
+    /// The note pages the cache holds, found with one lock for all (nearly every page of `serve`'s
+    /// second and later builds is found here).
+    fn cached_notes(&self, notes: &[NoteId]) -> Vec<Option<Bytes>> {
+        let (Some(cache), Some(outline)) = (&self.r.cache, &self.outline) else {
+            return vec![None; notes.len()];
+        };
+        let keys: Vec<blake3::Hash> = notes
+            .par_iter()
+            .map(|&id| cache::note_key(outline, self.site, self.assets, id))
+            .collect();
+        cache.get_all(&keys)
+    }
+
+    fn note(&self, id: NoteId) -> Result<Bytes, Diagnostic> {
+        self.cached(
+            |outline| cache::note_key(outline, self.site, self.assets, id),
+            || self.note_uncached(id),
+        )
+    }
+
+    /// A page other than a note's: made from the site outline alone.
+    fn page(
+        &self,
+        template: &str,
+        file: &str,
+        render: impl FnOnce() -> Result<Bytes, Diagnostic>,
+    ) -> Result<Bytes, Diagnostic> {
+        self.cached(|outline| cache::page_key(outline, template, file), render)
+    }
+
+    fn note_uncached(&self, id: NoteId) -> Result<Bytes, Diagnostic> {
         let site = self.site;
         let note = &site.notes[id];
         let file = &site.pages[id].file;
@@ -360,7 +375,7 @@ impl<'a> PageRenderer<'a> {
         self.render("note.html", common, NotePage { note: view })
     }
 
-    fn index(&self) -> Result<String, Diagnostic> {
+    fn index(&self) -> Result<Bytes, Diagnostic> {
         let site = self.site;
         let mut by_title: Vec<NoteId> = site.visible().collect();
         by_title.sort_by_cached_key(|&id| (site.notes[id].title.to_lowercase(), id));
@@ -403,7 +418,7 @@ impl<'a> PageRenderer<'a> {
         )
     }
 
-    fn topics_index(&self) -> Result<String, Diagnostic> {
+    fn topics_index(&self) -> Result<Bytes, Diagnostic> {
         #[derive(Serialize)]
         struct TopicsPage<'v> {
             topics: Vec<TopicRef<'v>>,
@@ -422,7 +437,7 @@ impl<'a> PageRenderer<'a> {
         )
     }
 
-    fn topic(&self, id: TopicId) -> Result<String, Diagnostic> {
+    fn topic(&self, id: TopicId) -> Result<Bytes, Diagnostic> {
         let topic = &self.site.topics.list[id];
         let file = self.site.urls.topic_file(&topic.slug);
         let root = root_prefix(&file);
@@ -474,7 +489,7 @@ impl<'a> PageRenderer<'a> {
 
     /// S3 serves the error document at whatever path was asked for, so relative links cannot work
     /// there: with `base_url` the page links absolutely, without it relative to the site root.
-    fn not_found(&self) -> Result<String, Diagnostic> {
+    fn not_found(&self) -> Result<Bytes, Diagnostic> {
         let root = self
             .config
             .base_url
@@ -487,7 +502,7 @@ impl<'a> PageRenderer<'a> {
     }
 
     /// The search page: results are filled in by `theme/search.js` from `?q=`.
-    fn search(&self) -> Result<String, Diagnostic> {
+    fn search(&self) -> Result<Bytes, Diagnostic> {
         let mut common = self.common("search.html", "", "Search", "search", (None, &[]));
         common.canonical = None;
         self.render("search.html", common, ())

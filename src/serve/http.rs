@@ -141,7 +141,7 @@ async fn serve_file(
         },
     };
     let bytes = match content {
-        Content::Bytes(bytes) => bytes.clone(),
+        Content::Bytes(bytes) => bytes.to_vec(),
         Content::Copy(path) => match tokio::fs::read(path).await {
             Ok(bytes) => bytes,
             Err(_) => return (StatusCode::NOT_FOUND, "Not found").into_response(),

@@ -3,7 +3,9 @@
 //! change, and works out exactly which served files changed (and whether a page only changed its
 //! stylesheet name, which the browser can swap without a reload).
 
+use rayon::prelude::*;
 use std::collections::{BTreeSet, HashSet};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -14,6 +16,7 @@ use crate::diag::{Diagnostic, Kind, Severity};
 use crate::output::{Content, Output};
 use crate::pipeline::{self, BuildOptions, Built, Previous, Timings};
 use crate::render::Renderer;
+use crate::scan::SourceSet;
 
 /// The site being served and what is needed to rebuild it.
 pub struct Live {
@@ -24,8 +27,8 @@ pub struct Live {
     last: Option<Built>,
     /// The output being served: the last build without errors.
     pub served: Arc<Output>,
-    /// Every diagnostic of the last build, to tell new problems from known ones.
-    known: HashSet<String>,
+    /// A hash of every diagnostic of the last build, to tell new problems from known ones.
+    known: HashSet<u64>,
     builds: u64,
 }
 
@@ -64,7 +67,7 @@ impl Live {
             known: HashSet::new(),
             builds: 0,
         };
-        let update = live.build(Previous::default(), &|_| false);
+        let update = live.build(Previous::default(), &|_| false, Timings::default());
         Ok((live, update.problems))
     }
 
@@ -78,12 +81,21 @@ impl Live {
                 ..Update::default()
             },
             Ok(()) => {
-                let previous = match self.last.take() {
-                    Some(last) if !changes.config => last.into_previous(),
+                let mut timings = Timings::default();
+                let last = self.last.take();
+                let previous = timings.measure("reuse", || match last {
+                    Some(last) if !changes.config => {
+                        let same_files = only_known_files(&last.sources, &changes.files);
+                        let mut previous = last.into_previous();
+                        if !same_files {
+                            previous.sources = None;
+                        }
+                        previous
+                    }
                     _ => Previous::default(),
-                };
+                });
                 let files = &changes.files;
-                self.build(previous, &|path| !files.contains(path))
+                self.build(previous, &|path| !files.contains(path), timings)
             }
         };
         update.elapsed = started.elapsed();
@@ -94,7 +106,7 @@ impl Live {
     pub fn full(&mut self) -> Update {
         let started = Instant::now();
         self.last = None;
-        let mut update = self.build(Previous::default(), &|_| false);
+        let mut update = self.build(Previous::default(), &|_| false, Timings::default());
         update.elapsed = started.elapsed();
         update
     }
@@ -122,6 +134,7 @@ impl Live {
         &mut self,
         previous: Previous,
         is_unchanged: &(dyn Fn(&std::path::Path) -> bool + Sync),
+        mut timings: Timings,
     ) -> Update {
         let progress = indicatif::ProgressBar::hidden();
         let mut built = pipeline::rebuild(
@@ -133,20 +146,26 @@ impl Live {
             is_unchanged,
         );
         let output = std::mem::take(&mut built.output);
-        let mut timings = built.timings.clone();
-        let diagnostics: Vec<Diagnostic> = built.diagnostics.clone().into_sorted();
+        timings.0.extend(built.timings.0.iter().cloned());
+        let report_start = Instant::now();
+        let diagnostics: Vec<Diagnostic> = std::mem::take(&mut built.diagnostics).into_sorted();
         let failed = diagnostics.iter().any(|d| d.severity == Severity::Error);
         // The overlay shows errors, and warnings a save introduced (not the ones the site always had).
+        // A site may carry tens of thousands of warnings: each is formatted once per rebuild.
         let first = self.builds == 0;
         self.builds += 1;
+        // A site may carry tens of thousands of warnings: they are told apart by a hash, not text.
+        let hashes: Vec<u64> = diagnostics.par_iter().map(diagnostic_hash).collect();
         let problems: Vec<Diagnostic> = diagnostics
             .iter()
-            .filter(|d| {
-                d.severity == Severity::Error || (!first && !self.known.contains(&d.to_string()))
+            .zip(&hashes)
+            .filter(|(d, hash)| {
+                d.severity == Severity::Error || (!first && !self.known.contains(*hash))
             })
-            .cloned()
+            .map(|(d, _)| d.clone())
             .collect();
-        self.known = diagnostics.iter().map(ToString::to_string).collect();
+        self.known = hashes.into_iter().collect();
+        timings.0.push(("report", report_start.elapsed()));
         self.last = Some(built);
         if failed {
             return Update {
@@ -162,6 +181,21 @@ impl Live {
         self.served = Arc::new(output);
         update
     }
+}
+
+fn diagnostic_hash(diagnostic: &Diagnostic) -> u64 {
+    use std::hash::BuildHasher as _;
+    foldhash::quality::FixedState::with_seed(0).hash_one(diagnostic)
+}
+
+/// Whether every changed path is a note or image the last scan found, and still a file: then no
+/// file was added or removed and the last scan still holds.
+fn only_known_files(sources: &SourceSet, changed: &BTreeSet<PathBuf>) -> bool {
+    changed.iter().all(|path| {
+        let known = sources.images.binary_search(path).is_ok()
+            || sources.notes.iter().any(|note| note.path == *path);
+        known && path.is_file()
+    })
 }
 
 /// Which files differ between two outputs, and which pages changed only their stylesheet name.
@@ -223,7 +257,7 @@ fn only_stylesheets_differ(
     for (from, to) in css {
         text = text.replace(from.as_str(), to);
     }
-    text.as_bytes() == new.as_slice()
+    text.as_bytes() == &new[..]
 }
 
 #[cfg(test)]

@@ -425,6 +425,63 @@ fn served_site_after_edits_equals_a_full_build() {
     }
 }
 
+/// Edits that keep every title, front matter and heading take `serve`'s incremental path (links of
+/// other notes reused, backlinks and topics kept when they hold, pages found in the cache): after each
+/// kind of edit, the served site must still equal a full build.
+#[test]
+fn served_site_after_body_only_edits_equals_a_full_build() {
+    let site = Site::new();
+    let note = |name: &str, topics: &str, body: &str| {
+        format!("---\ntitle: {name}\ntopics: [{topics}]\n---\n{body}\n")
+    };
+    let iam =
+        "Policies and roles for users. See [[S3]] for buckets.\n\n## Roles\nA role is assumed.";
+    let s3 = "Buckets hold objects. Bucket policies grant access to [IAM](iam.md) roles.";
+    let kms = "Keys encrypt objects in buckets. Key policies resemble IAM policies.";
+    let ec2 = "Instances run with an instance role.\n\n![console](../img/shot.png)";
+    site.file("notes/iam.md", note("IAM", "aws, security", iam))
+        .file("notes/s3.md", note("S3", "aws, storage", s3))
+        .file("notes/kms.md", note("KMS", "aws, security", kms))
+        .file("notes/ec2.md", note("EC2", "compute", ec2))
+        .png("img/shot.png", 40, 30);
+    let server = Server::start(&site);
+    let events = server.events();
+    let edits = [
+        // Text only: no link, sentence or heading of another page changes.
+        ("notes/kms.md", note("KMS", "aws, security", "Keys encrypt objects in buckets. Key policies resemble IAM policies.\n\nRotation happens yearly.")),
+        // The sentence around a link changes: the linked note's backlink context changes.
+        ("notes/s3.md", note("S3", "aws, storage", "Buckets hold objects. Bucket policies can grant access to [IAM](iam.md) roles.")),
+        // A new link: a backlink appears on the target.
+        ("notes/kms.md", note("KMS", "aws, security", "Keys encrypt objects in buckets. Key policies resemble IAM policies.\n\nSee [[EC2]] for instance roles.")),
+        // The first sentence (the description other pages list) changes.
+        ("notes/ec2.md", note("EC2", "compute", "Virtual machines run with an instance role.\n\n![console](../img/shot.png)")),
+        // A link goes away again.
+        ("notes/kms.md", note("KMS", "aws, security", "Keys encrypt objects in buckets. Key policies resemble IAM policies.")),
+    ];
+    for (rel, text) in &edits {
+        save_atomically(&site, rel, text);
+        events.reload();
+    }
+    site.png("img/shot.png", 60, 20);
+    events.reload();
+    site.build_ok();
+    let built = crate::util::Snapshot::of(&site.path("public"));
+    assert!(built.0.keys().any(|name| name.starts_with("search/")));
+    for (name, bytes) in &built.0 {
+        if name.starts_with('.') {
+            continue;
+        }
+        let served = server.get(&format!("/{name}"));
+        assert_eq!(served.status, 200, "{name}");
+        let expected = String::from_utf8_lossy(bytes);
+        assert_eq!(
+            strip_livereload(&served.body),
+            expected,
+            "{name} differs between serve and build"
+        );
+    }
+}
+
 fn strip_livereload(html: &str) -> String {
     match html.find("<script src=\"/__notesite/livereload.js\"") {
         Some(start) => {

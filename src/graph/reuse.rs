@@ -1,0 +1,181 @@
+//! What `serve` keeps of one link graph for the next: each note's resolved links, images and link
+//! diagnostics. A note's resolution reads the note itself and, of the other notes, only their paths,
+//! visibility, titles, front matter (aliases) and headings, plus the image files and the files that
+//! exist on disk; while all of those are unchanged, an unchanged note resolves to what it did before.
+//! Topics depend on that outline alone, and backlinks on it and every note's links to notes, so
+//! they are kept too.
+
+use std::path::{Path, PathBuf};
+
+use super::resolve::{ImageTarget, LinkTarget, NoteId};
+use super::{Backlink, Site, Topics};
+use crate::diag::Diagnostic;
+use crate::parse::Note;
+
+/// One note's resolution: links and images (aligned with its body's), and the problems found.
+#[derive(Debug, Clone, Default)]
+pub struct Resolved {
+    pub links: Vec<LinkTarget>,
+    pub images: Vec<ImageTarget>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// The resolutions of the previous build, by note id: they are only reused when the site outline
+/// is the same, and then the notes (and their ids) are the same too.
+#[derive(Debug, Default)]
+pub struct LinkCache {
+    /// [`resolution_outline`] of the site they were made in (`None`: nothing to reuse).
+    outline: Option<blake3::Hash>,
+    /// By note id: the note's text digest and its resolution.
+    notes: Vec<(blake3::Hash, Resolved)>,
+    /// Paths the resolver looked for and did not find.
+    pub(super) absent: Vec<PathBuf>,
+    topics: Topics,
+    backlinks: Vec<Vec<Backlink>>,
+}
+
+/// What [`LinkCache::reusable`] found still valid.
+pub(super) struct Reuse {
+    /// By note: its previous resolution, when still valid.
+    pub resolved: Vec<Option<Resolved>>,
+    /// Topics (in navigation order) when the outline is unchanged.
+    pub topics: Option<Topics>,
+    /// Backlinks as they were, when the outline is unchanged; still valid if the notes resolved
+    /// again link to the same notes with the same sentences ([`backlinks_hold`]).
+    pub backlinks: Option<Vec<Vec<Backlink>>>,
+}
+
+impl LinkCache {
+    /// Takes the resolutions out of `site` (which is being retired).
+    pub fn take(site: &mut Site, images: &[PathBuf]) -> LinkCache {
+        let hidden: Vec<bool> = site.pages.iter().map(|p| p.hidden).collect();
+        let outline = resolution_outline(&site.notes, &hidden, images);
+        let graph = &mut site.graph;
+        let links = std::mem::take(&mut graph.links);
+        let images = std::mem::take(&mut graph.images);
+        let diagnostics = std::mem::take(&mut graph.diagnostics);
+        let notes = site
+            .notes
+            .iter()
+            .zip(links.into_iter().zip(images).zip(diagnostics))
+            .map(|(note, ((links, images), diagnostics))| {
+                let resolved = Resolved {
+                    links,
+                    images,
+                    diagnostics,
+                };
+                (note.digest.text, resolved)
+            })
+            .collect();
+        LinkCache {
+            outline: Some(outline),
+            notes,
+            absent: std::mem::take(&mut site.absent),
+            topics: std::mem::take(&mut site.topics),
+            backlinks: std::mem::take(&mut graph.backlinks),
+        }
+    }
+
+    /// For each note, its previous resolution when it still holds: same site outline, same note
+    /// text, and none of the files it (or any note) looked for changed on disk.
+    pub(super) fn reusable(
+        &mut self,
+        notes: &[Note],
+        outline: blake3::Hash,
+        is_unchanged: &(dyn Fn(&Path) -> bool + Sync),
+    ) -> Reuse {
+        let valid = self.outline == Some(outline)
+            && self.notes.len() == notes.len()
+            && self.absent.iter().all(|p| is_unchanged(p));
+        if !valid {
+            return Reuse {
+                resolved: notes.iter().map(|_| None).collect(),
+                topics: None,
+                backlinks: None,
+            };
+        }
+        let resolved = std::mem::take(&mut self.notes)
+            .into_iter()
+            .zip(notes)
+            .map(|((digest, resolved), note)| {
+                let same = digest == note.digest.text && files_of(&resolved).all(is_unchanged);
+                same.then_some(resolved)
+            })
+            .collect();
+        Reuse {
+            resolved,
+            topics: Some(std::mem::take(&mut self.topics)),
+            backlinks: Some(std::mem::take(&mut self.backlinks)),
+        }
+    }
+}
+
+/// Whether `backlinks` (of the previous build) still hold after the notes in `resolved_again` were
+/// resolved anew: each must link to the same notes, with the same sentence around the first link.
+pub(super) fn backlinks_hold(
+    backlinks: &[Vec<Backlink>],
+    notes: &[Note],
+    links: &[Vec<LinkTarget>],
+    hidden: &[bool],
+    resolved_again: &[NoteId],
+) -> bool {
+    let mut old: Vec<(NoteId, NoteId, &str)> = Vec::new();
+    for (to, list) in backlinks.iter().enumerate() {
+        for backlink in list {
+            if resolved_again.binary_search(&backlink.from).is_ok() {
+                old.push((backlink.from, to, &backlink.context));
+            }
+        }
+    }
+    let mut new: Vec<(NoteId, NoteId, &str)> = Vec::new();
+    // Hidden notes give no backlinks (and stayed hidden: the outline holds visibility).
+    for &from in resolved_again.iter().filter(|&&from| !hidden[from]) {
+        for (index, target) in links[from].iter().enumerate() {
+            let LinkTarget::Note { note: to, .. } = *target else {
+                continue;
+            };
+            if to != from && !new.iter().any(|&(f, t, _)| f == from && t == to) {
+                new.push((from, to, &notes[from].body.links[index].context));
+            }
+        }
+    }
+    old.sort_unstable();
+    new.sort_unstable();
+    old == new
+}
+
+/// Local files a resolution points at (images and attachments).
+fn files_of(resolved: &Resolved) -> impl Iterator<Item = &Path> {
+    let images = resolved.images.iter().filter_map(|t| match t {
+        ImageTarget::Local(path) => Some(path.as_path()),
+        _ => None,
+    });
+    let files = resolved.links.iter().filter_map(|t| match t {
+        LinkTarget::File { path, .. } => Some(path.as_path()),
+        _ => None,
+    });
+    images.chain(files)
+}
+
+/// Everything of all notes that resolving any one note may read: paths, visibility, outlines (title,
+/// front matter, headings), and the image files.
+pub(super) fn resolution_outline(
+    notes: &[Note],
+    hidden: &[bool],
+    images: &[PathBuf],
+) -> blake3::Hash {
+    let mut hasher = blake3::Hasher::new();
+    for (note, &hidden) in notes.iter().zip(hidden) {
+        let rel = note.source.rel.as_os_str().as_encoded_bytes();
+        hasher.update(&(rel.len() as u64).to_le_bytes());
+        hasher.update(rel);
+        hasher.update(note.digest.outline.as_bytes());
+        hasher.update(&[u8::from(hidden)]);
+    }
+    for image in images {
+        let path = image.as_os_str().as_encoded_bytes();
+        hasher.update(&(path.len() as u64).to_le_bytes());
+        hasher.update(path);
+    }
+    hasher.finalize()
+}
