@@ -94,7 +94,7 @@ pub struct Previous {
 impl Built {
     /// Gives the parsed notes and loaded images back for the next rebuild.
     pub fn into_previous(mut self) -> Previous {
-        let links = graph::LinkCache::take(&mut self.site, &self.sources.images);
+        let links = graph::LinkCache::take(&mut self.site);
         let mut parsed: HashMap<PathBuf, Parsed> = self
             .parse_diagnostics
             .into_iter()
@@ -108,11 +108,16 @@ impl Built {
                 )
             })
             .collect();
-        for note in self.site.notes {
+        for note in std::mem::take(&mut self.site.notes) {
             if let Some(entry) = parsed.get_mut(&note.source.path) {
                 entry.note = Some(note);
             }
         }
+        // What is left of the site (pages, related lists) is tens of thousands of allocations:
+        // freed on another thread, off the path from a save to the reload.
+        let retired = std::mem::take(&mut self.site.pages);
+        let related = std::mem::take(&mut self.site.graph.related);
+        std::thread::spawn(move || drop((retired, related)));
         Previous {
             sources: Some((self.sources, self.scan_diagnostics)),
             parsed,

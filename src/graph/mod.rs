@@ -51,6 +51,8 @@ pub struct LinkGraph {
     pub related: Vec<Vec<related::Related>>,
     /// Each note's link and image problems (also in the build's diagnostics).
     pub diagnostics: Vec<Vec<crate::diag::Diagnostic>>,
+    /// [`reuse::resolution_outline`] of the notes these links were resolved among.
+    pub outline: Option<blake3::Hash>,
 }
 
 /// Everything known about the site before rendering.
@@ -129,7 +131,10 @@ pub fn build(
         absent.dedup();
     }
     let mut diagnostics = Diagnostics::default();
-    let mut graph = LinkGraph::default();
+    let mut graph = LinkGraph {
+        outline: Some(outline),
+        ..LinkGraph::default()
+    };
     for resolved in resolved {
         diagnostics.extend(resolved.diagnostics.iter().cloned());
         graph.links.push(resolved.links);

@@ -47,9 +47,7 @@ pub(super) struct Reuse {
 
 impl LinkCache {
     /// Takes the resolutions out of `site` (which is being retired).
-    pub fn take(site: &mut Site, images: &[PathBuf]) -> LinkCache {
-        let hidden: Vec<bool> = site.pages.iter().map(|p| p.hidden).collect();
-        let outline = resolution_outline(&site.notes, &hidden, images);
+    pub fn take(site: &mut Site) -> LinkCache {
         let graph = &mut site.graph;
         let links = std::mem::take(&mut graph.links);
         let images = std::mem::take(&mut graph.images);
@@ -68,7 +66,7 @@ impl LinkCache {
             })
             .collect();
         LinkCache {
-            outline: Some(outline),
+            outline: graph.outline,
             notes,
             absent: std::mem::take(&mut site.absent),
             topics: std::mem::take(&mut site.topics),
