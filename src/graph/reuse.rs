@@ -22,7 +22,7 @@ pub struct Resolved {
 
 /// The resolutions of the previous build, by note id: they are only reused when the site outline
 /// is the same, and then the notes (and their ids) are the same too.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct LinkCache {
     /// [`resolution_outline`] of the site they were made in (`None`: nothing to reuse).
     outline: Option<blake3::Hash>,
@@ -176,4 +176,88 @@ pub(super) fn resolution_outline(
         hasher.update(path);
     }
     hasher.finalize()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::diag::Diagnostics;
+    use crate::graph::{build, GraphInput};
+    use crate::parse::parse_note;
+    use crate::scan::SourceFile;
+
+    const KMS: &str = "kms.md";
+
+    fn note(rel: &str, title: &str, body: &str) -> Note {
+        let source = SourceFile {
+            path: PathBuf::from("/site/notes").join(rel),
+            rel: rel.into(),
+            display: PathBuf::from("notes").join(rel),
+        };
+        let text = format!("---\ntitle: {title}\ntopics: [aws]\n---\n{body}\n");
+        parse_note(source, &text).0.expect("valid note")
+    }
+
+    /// Four notes in path order; `kms` is the body of the one that gets edited.
+    fn notes(kms: &str) -> Vec<Note> {
+        vec![
+            note("ec2.md", "EC2", "Instances assume a role from [[IAM]]."),
+            note("iam.md", "IAM", "Policies and roles. Keys live in [[KMS]]."),
+            note(KMS, "KMS", kms),
+            note(
+                "s3.md",
+                "S3",
+                "Buckets hold objects encrypted with [KMS](kms.md) keys.",
+            ),
+        ]
+    }
+
+    fn graph(notes: Vec<Note>, previous: LinkCache, changed: &str) -> (Site, Diagnostics) {
+        let root = tempfile::tempdir().unwrap();
+        let config = Config::load(root.path()).unwrap();
+        let changed = PathBuf::from("/site/notes").join(changed);
+        let is_unchanged = move |path: &Path| path != changed;
+        let input = GraphInput {
+            config: &config,
+            images: &[],
+            drafts: false,
+            is_unchanged: &is_unchanged,
+        };
+        build(notes, &input, previous)
+    }
+
+    #[test]
+    fn reused_links_topics_and_backlinks_equal_a_full_link_graph() {
+        let edits = [
+            "Keys encrypt data. See [[IAM]] for key policies.",
+            "Keys encrypt data. Rotation is yearly. See [[IAM]] for key policies.",
+            "Keys encrypt objects. See [[IAM]] for key policies and [[S3]].",
+            "Keys encrypt objects. A broken [[Nowhere]] link.",
+            "Keys encrypt objects.",
+        ];
+        let (mut site, _) = graph(notes(edits[0]), LinkCache::default(), "");
+        for edit in &edits[1..] {
+            let cache = LinkCache::take(&mut site);
+            let outline = cache.outline.unwrap();
+            let reuse = cache
+                .clone()
+                .reusable(&notes(edit), outline, &|p: &Path| !p.ends_with(KMS));
+            let reused = reuse.resolved.iter().filter(|r| r.is_some()).count();
+            assert_eq!(reused, 3, "every note but the edited one is reused");
+            assert!(reuse.backlinks.is_some() && reuse.topics.is_some());
+            let (incremental, incremental_diags) = graph(notes(edit), cache, KMS);
+            let (full, full_diags) = graph(notes(edit), LinkCache::default(), KMS);
+            assert_eq!(incremental.graph.links, full.graph.links, "{edit}");
+            assert_eq!(incremental.graph.backlinks, full.graph.backlinks, "{edit}");
+            assert_eq!(incremental.graph.related, full.graph.related, "{edit}");
+            assert_eq!(incremental.graph.diagnostics, full.graph.diagnostics);
+            assert_eq!(incremental_diags.into_sorted(), full_diags.into_sorted());
+            assert_eq!(
+                format!("{:?}", incremental.topics),
+                format!("{:?}", full.topics)
+            );
+            site = incremental;
+        }
+    }
 }
