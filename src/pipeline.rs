@@ -113,11 +113,10 @@ impl Built {
                 entry.note = Some(note);
             }
         }
-        // What is left of the site (pages, related lists) is tens of thousands of allocations:
-        // freed on another thread, off the path from a save to the reload.
+        // The old pages are tens of thousands of allocations: freed on another thread, off the
+        // path from a save to the reload.
         let retired = std::mem::take(&mut self.site.pages);
-        let related = std::mem::take(&mut self.site.graph.related);
-        std::thread::spawn(move || drop((retired, related)));
+        std::thread::spawn(move || drop(retired));
         Previous {
             sources: Some((self.sources, self.scan_diagnostics)),
             parsed,

@@ -51,6 +51,8 @@ pub struct LinkGraph {
     pub related: Vec<Vec<related::Related>>,
     /// Each note's link and image problems (also in the build's diagnostics).
     pub diagnostics: Vec<Vec<crate::diag::Diagnostic>>,
+    /// What the next build may reuse of the related-notes ranking.
+    pub related_state: related::RelatedState,
     /// [`reuse::resolution_outline`] of the notes these links were resolved among.
     pub outline: Option<blake3::Hash>,
 }
@@ -158,12 +160,13 @@ pub fn build(
             backlinks(&notes, &graph.links, &hidden, rank)
         }
     };
-    graph.related = related::related(&related::RelatedInput {
+    let input = related::RelatedInput {
         notes: &notes,
         hidden: &hidden,
         links: &graph.links,
         topics: &topics,
-    });
+    };
+    (graph.related, graph.related_state) = related::related(&input, reuse.related);
     (
         Site {
             notes,

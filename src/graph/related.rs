@@ -5,7 +5,7 @@
 use rayon::prelude::*;
 
 use super::resolve::{LinkTarget, NoteId};
-use super::similarity::TextIndex;
+use super::similarity::{HashedVector, TextIndex};
 use super::topics::Topics;
 use crate::parse::Note;
 
@@ -28,30 +28,104 @@ pub struct RelatedInput<'a> {
     pub topics: &'a Topics,
 }
 
-/// Related notes for every note (empty for hidden ones).
-pub fn related(input: &RelatedInput<'_>) -> Vec<Vec<Related>> {
+/// What a build keeps of its ranking for the next one: every note's text vector and neighbours.
+#[derive(Debug, Clone, Default)]
+pub struct RelatedState {
+    vectors: Vec<HashedVector>,
+    neighbours: Vec<Vec<NoteId>>,
+}
+
+/// The previous build's related notes and state. Only valid for a site with the same notes,
+/// visibility, titles and topics (the link graph's outline), which is all the ranking reads
+/// besides text vectors and neighbours.
+pub type PreviousRelated = (Vec<Vec<Related>>, RelatedState);
+
+/// Related notes for every note (empty for hidden ones). With `previous`, only the notes whose
+/// ranking can have changed are ranked again: a note is ranked from its own vector, its
+/// neighbours, topics and the vectors of notes sharing a term with it, so when the neighbours are
+/// the same, a note that shares no term with any note whose vector changed (before or after the
+/// change) ranks exactly as before.
+pub fn related(
+    input: &RelatedInput<'_>,
+    previous: Option<PreviousRelated>,
+) -> (Vec<Vec<Related>>, RelatedState) {
     let text = TextIndex::build(input.notes, input.hidden);
-    let neighbours = neighbours(input.links, input.hidden);
+    let state = RelatedState {
+        vectors: text.hashed_vectors(),
+        neighbours: neighbours(input.links, input.hidden),
+    };
     let visible = input.hidden.iter().filter(|h| !**h).count().max(1) as f64;
     let ranker = Ranker {
         input,
         text: &text,
-        neighbours: &neighbours,
+        neighbours: &state.neighbours,
         visible,
     };
-    (0..input.notes.len())
-        .into_par_iter()
-        .map_init(
-            || Candidates::new(input.notes.len()),
-            |candidates, id| {
-                if input.hidden[id] {
-                    Vec::new()
-                } else {
-                    ranker.rank(id, candidates)
-                }
-            },
-        )
-        .collect()
+    let rank = |ids: &[NoteId]| -> Vec<Vec<Related>> {
+        ids.par_iter()
+            .map_init(
+                || Candidates::new(input.notes.len()),
+                |candidates, &id| {
+                    if input.hidden[id] {
+                        Vec::new()
+                    } else {
+                        ranker.rank(id, candidates)
+                    }
+                },
+            )
+            .collect()
+    };
+    let reusable = previous.and_then(|(lists, old)| {
+        let again = to_rank_again(&old, &state, &text, lists.len())?;
+        Some((lists, again))
+    });
+    let lists = match reusable {
+        Some((mut lists, again)) => {
+            for (id, list) in again.iter().zip(rank(&again)) {
+                lists[*id] = list;
+            }
+            lists
+        }
+        None => rank(&(0..input.notes.len()).collect::<Vec<_>>()),
+    };
+    (lists, state)
+}
+
+/// The notes whose ranking may differ from `old`'s: those whose vector changed and those sharing a
+/// term with such a vector, old or new. `None` when everything must be ranked again (other
+/// neighbours, another number of notes, or so many changes that a full ranking is as cheap).
+fn to_rank_again(
+    old: &RelatedState,
+    new: &RelatedState,
+    text: &TextIndex<'_>,
+    notes: usize,
+) -> Option<Vec<NoteId>> {
+    if old.vectors.len() != notes || new.vectors.len() != notes || old.neighbours != new.neighbours
+    {
+        return None;
+    }
+    let same = |a: &HashedVector, b: &HashedVector| {
+        a.len() == b.len()
+            && a.iter()
+                .zip(b)
+                .all(|(x, y)| x.0 == y.0 && x.1.to_bits() == y.1.to_bits())
+    };
+    let changed: Vec<NoteId> = (0..notes)
+        .filter(|&id| !same(&old.vectors[id], &new.vectors[id]))
+        .collect();
+    if changed.len() * 4 > notes {
+        return None;
+    }
+    let terms: rustc_hash::FxHashSet<u64> = changed
+        .iter()
+        .flat_map(|&id| old.vectors[id].iter().chain(&new.vectors[id]))
+        .map(|&(hash, _)| hash)
+        .collect();
+    let mut again = text.notes_sharing(&terms);
+    again.extend(changed);
+    again.sort_unstable();
+    again.dedup();
+    Some(again)
 }
 
 /// Topics with more notes than this are not enumerated for candidates: they only add to the score of
@@ -303,12 +377,13 @@ mod tests {
             vec![],
         ];
         let topics = Topics::build(&notes, &hidden);
-        let result = related(&RelatedInput {
+        let input = RelatedInput {
             notes: &notes,
             hidden: &hidden,
             links: &links,
             topics: &topics,
-        });
+        };
+        let (result, state) = related(&input, None);
         let for_iam: Vec<NoteId> = result[0].iter().map(|r| r.note).collect();
         assert_eq!(for_iam.first(), Some(&1), "{:?}", result[0]);
         assert!(!for_iam.contains(&2), "already linked");
@@ -318,14 +393,9 @@ mod tests {
             "{}",
             result[0][0].reason
         );
-        // Deterministic.
-        let again = related(&RelatedInput {
-            notes: &notes,
-            hidden: &hidden,
-            links: &links,
-            topics: &topics,
-        });
-        assert_eq!(result, again);
+        // Deterministic, and a ranking updated from a previous one with nothing changed is the same.
+        assert_eq!(result, related(&input, None).0);
+        assert_eq!(result, related(&input, Some((result.clone(), state))).0);
     }
 
     /// `a` and `d` both link to `b`, `c`, `e`, `f` and `g`: the reason names one connector, and it must
@@ -361,12 +431,108 @@ mod tests {
             topics: &topics,
         };
         for _ in 0..20 {
-            let result = related(&input);
+            let (result, _) = related(&input, None);
             let d = result[0]
                 .iter()
                 .find(|r| r.note == 3)
                 .expect("d is related to a");
             assert_eq!(d.reason, "both connect to b", "{:?}", result[0]);
         }
+    }
+}
+
+#[cfg(test)]
+mod incremental_tests {
+    use super::*;
+    use crate::parse::parse_note;
+    use crate::scan::SourceFile;
+
+    /// A tiny deterministic generator, so the test needs no crate and never flakes.
+    struct Lcg(u64);
+
+    impl Lcg {
+        fn next(&mut self, below: usize) -> usize {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((self.0 >> 33) as usize) % below
+        }
+    }
+
+    fn note(id: usize, body: &[String]) -> Note {
+        let rel = format!("n{id:03}.md");
+        let source = SourceFile {
+            path: PathBuf::from("/site/notes").join(&rel),
+            rel: rel.clone().into(),
+            display: PathBuf::from("notes").join(&rel),
+        };
+        let topic = ["aws", "storage", "compute"][id % 3];
+        let text = format!("---\ntopics: [{topic}]\n---\n{}\n", body.join(" "));
+        parse_note(source, &text).0.unwrap()
+    }
+
+    use std::path::PathBuf;
+
+    /// Edit after edit (words added, words dropped, rare words appearing and vanishing), ranking
+    /// again only what [`to_rank_again`] picks gives exactly the full ranking.
+    #[test]
+    fn updated_ranking_equals_a_full_ranking_after_each_edit() {
+        let mut rng = Lcg(7);
+        let count = 120;
+        let mut bodies: Vec<Vec<String>> = (0..count)
+            .map(|_| (0..30).map(|_| format!("w{}", rng.next(400))).collect())
+            .collect();
+        let mut notes: Vec<Note> = (0..count).map(|id| note(id, &bodies[id])).collect();
+        let links: Vec<Vec<LinkTarget>> = (0..count)
+            .map(|id| {
+                vec![LinkTarget::Note {
+                    note: (id * 7 + 3) % count,
+                    fragment: None,
+                }]
+            })
+            .collect();
+        let hidden = vec![false; count];
+        let topics = Topics::build(&notes, &hidden);
+        let mut previous = None;
+        let mut updated_in_part = 0;
+        for round in 0..40 {
+            // Mostly a word the note already has (only its own vector changes), sometimes a
+            // word from anywhere (document frequencies change), sometimes a word dropped.
+            let edited = rng.next(count);
+            let body = &mut bodies[edited];
+            match round % 3 {
+                0 => body.push(body[rng.next(body.len())].clone()),
+                1 => body.push(format!("w{}", rng.next(400))),
+                _ => {
+                    body.remove(rng.next(body.len()));
+                }
+            }
+            notes[edited] = note(edited, body);
+            let input = RelatedInput {
+                notes: &notes,
+                hidden: &hidden,
+                links: &links,
+                topics: &topics,
+            };
+            let (full, _) = related(&input, None);
+            if let Some((_, old)) = &previous {
+                let text = TextIndex::build(&notes, &hidden);
+                let new = RelatedState {
+                    vectors: text.hashed_vectors(),
+                    neighbours: neighbours(&links, &hidden),
+                };
+                if to_rank_again(old, &new, &text, count).is_some_and(|a| a.len() < count) {
+                    updated_in_part += 1;
+                }
+            }
+            let (updated, state) = related(&input, previous.take());
+            assert_eq!(updated, full, "round {round}, note {edited}");
+            previous = Some((updated, state));
+        }
+        assert!(
+            updated_in_part >= 10,
+            "only {updated_in_part} partial updates"
+        );
     }
 }

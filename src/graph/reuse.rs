@@ -7,6 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::related::{PreviousRelated, Related, RelatedState};
 use super::resolve::{ImageTarget, LinkTarget, NoteId};
 use super::{Backlink, Site, Topics};
 use crate::diag::Diagnostic;
@@ -32,6 +33,8 @@ pub struct LinkCache {
     pub(super) absent: Vec<PathBuf>,
     topics: Topics,
     backlinks: Vec<Vec<Backlink>>,
+    related: Vec<Vec<Related>>,
+    related_state: RelatedState,
 }
 
 /// What [`LinkCache::reusable`] found still valid.
@@ -43,6 +46,8 @@ pub(super) struct Reuse {
     /// Backlinks as they were, when the outline is unchanged; still valid if the notes resolved
     /// again link to the same notes with the same sentences ([`backlinks_hold`]).
     pub backlinks: Option<Vec<Vec<Backlink>>>,
+    /// Related notes as they were, for [`super::related::related`] to update.
+    pub related: Option<PreviousRelated>,
 }
 
 impl LinkCache {
@@ -71,6 +76,8 @@ impl LinkCache {
             absent: std::mem::take(&mut site.absent),
             topics: std::mem::take(&mut site.topics),
             backlinks: std::mem::take(&mut graph.backlinks),
+            related: std::mem::take(&mut graph.related),
+            related_state: std::mem::take(&mut graph.related_state),
         }
     }
 
@@ -90,6 +97,7 @@ impl LinkCache {
                 resolved: notes.iter().map(|_| None).collect(),
                 topics: None,
                 backlinks: None,
+                related: None,
             };
         }
         let resolved = std::mem::take(&mut self.notes)
@@ -104,6 +112,10 @@ impl LinkCache {
             resolved,
             topics: Some(std::mem::take(&mut self.topics)),
             backlinks: Some(std::mem::take(&mut self.backlinks)),
+            related: Some((
+                std::mem::take(&mut self.related),
+                std::mem::take(&mut self.related_state),
+            )),
         }
     }
 }

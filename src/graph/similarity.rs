@@ -23,7 +23,12 @@ pub(super) struct TextIndex<'a> {
     /// By term id: the notes whose vector holds the term, with its weight there.
     postings: Vec<Vec<(NoteId, f64)>>,
     terms: Vec<&'a str>,
+    /// By term id: the term's hash (what identifies a term across builds; ids do not).
+    hashes: Vec<u64>,
 }
+
+/// A note's TF-IDF vector by term hash, comparable between builds.
+pub type HashedVector = Vec<(u64, f64)>;
 
 impl<'a> TextIndex<'a> {
     /// Merges the term counts the parse stage made into term ids and document frequencies, then
@@ -53,7 +58,31 @@ impl<'a> TextIndex<'a> {
             vectors,
             postings,
             terms: vocabulary.terms,
+            hashes: vocabulary.hashes,
         }
+    }
+
+    /// Every note's vector by term hash, in the vector's order.
+    pub(super) fn hashed_vectors(&self) -> Vec<HashedVector> {
+        self.vectors
+            .par_iter()
+            .map(|v| {
+                v.iter()
+                    .map(|&(t, w)| (self.hashes[t as usize], w))
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// The notes whose vectors hold any of the terms with these hashes.
+    pub(super) fn notes_sharing(&self, hashes: &rustc_hash::FxHashSet<u64>) -> Vec<NoteId> {
+        let mut notes: Vec<NoteId> = (0..self.hashes.len())
+            .filter(|&t| hashes.contains(&self.hashes[t]))
+            .flat_map(|t| self.postings[t].iter().map(|&(note, _)| note))
+            .collect();
+        notes.sort_unstable();
+        notes.dedup();
+        notes
     }
 
     /// Adds the cosine similarity with every note sharing a distinctive term.
@@ -107,6 +136,7 @@ fn shard_runs(hashes: &[u64]) -> [usize; SHARDS + 1] {
 struct Vocabulary<'a> {
     df: Vec<u32>,
     terms: Vec<&'a str>,
+    hashes: Vec<u64>,
     /// The shard-local id of each visible note's each term, notes one after another (`starts`
     /// says where); a shard's global ids start at its offset.
     ids: Vec<AtomicU32>,
@@ -131,16 +161,17 @@ impl<'a> Vocabulary<'a> {
             .map(|(note, &hidden)| shard_runs(if hidden { &[] } else { &note.terms.hashes }))
             .collect();
         let ids: Vec<AtomicU32> = (0..total).map(|_| AtomicU32::new(0)).collect();
-        let shards: Vec<(Vec<u32>, Vec<&str>)> = (0..SHARDS)
+        let shards: Vec<(Vec<u32>, Vec<&str>, Vec<u64>)> = (0..SHARDS)
             .into_par_iter()
             .map(|shard| {
                 let mut local: HashMap<u64, u32> = HashMap::default();
-                let (mut df, mut terms) = (Vec::new(), Vec::new());
+                let (mut df, mut terms, mut hashes) = (Vec::new(), Vec::new(), Vec::new());
                 for (id, note) in notes.iter().enumerate() {
                     let counts = &note.terms;
                     for k in runs[id][shard]..runs[id][shard + 1] {
                         let local_id = *local.entry(counts.hashes[k]).or_insert_with(|| {
                             terms.push(counts.text(k));
+                            hashes.push(counts.hashes[k]);
                             df.push(0);
                             (terms.len() - 1) as u32
                         });
@@ -148,20 +179,22 @@ impl<'a> Vocabulary<'a> {
                         ids[starts[id] + k].store(local_id, Ordering::Relaxed);
                     }
                 }
-                (df, terms)
+                (df, terms, hashes)
             })
             .collect();
         let mut vocabulary = Vocabulary {
             df: Vec::new(),
             terms: Vec::new(),
+            hashes: Vec::new(),
             ids,
             starts,
             offsets: [0; SHARDS],
         };
-        for (shard, (df, terms)) in shards.into_iter().enumerate() {
+        for (shard, (df, terms, hashes)) in shards.into_iter().enumerate() {
             vocabulary.offsets[shard] = vocabulary.terms.len() as u32;
             vocabulary.df.extend(df);
             vocabulary.terms.extend(terms);
+            vocabulary.hashes.extend(hashes);
         }
         vocabulary
     }
