@@ -38,8 +38,8 @@ pub struct Built {
     pub timings: Timings,
     /// Each note's parse diagnostics, by absolute path (kept for reuse by the next rebuild).
     pub parse_diagnostics: HashMap<PathBuf, Vec<Diagnostic>>,
-    /// Each note's search document (kept for reuse by the next rebuild).
-    pub search: search::DocCache,
+    /// Each note's search document and the index parts made from them (kept for reuse by the next rebuild).
+    pub search: search::SearchCache,
     /// What the scan reported (kept with `sources` for the next rebuild).
     pub scan_diagnostics: Vec<Diagnostic>,
 }
@@ -87,8 +87,8 @@ pub struct Previous {
     /// Each note's resolved links.
     pub links: graph::LinkCache,
     pub assets: Assets,
-    /// Each note's search document.
-    pub search: search::DocCache,
+    /// Each note's search document and the index parts made from them.
+    pub search: search::SearchCache,
 }
 
 impl Built {
@@ -208,7 +208,7 @@ pub fn rebuild(
             &site,
             &assets,
             search_options,
-            &previous.search,
+            previous.search,
             is_unchanged,
         )
     });

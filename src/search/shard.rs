@@ -57,35 +57,63 @@ pub fn decode_postings(text: &str) -> Vec<(u32, u8)> {
     out
 }
 
-/// One term-range shard.
+/// One term-range shard, borrowing its terms and encoded postings from the index.
 #[derive(Debug, Default, Serialize, PartialEq)]
-pub struct Shard {
+pub struct Shard<'a> {
     /// Terms, sorted.
-    pub t: Vec<String>,
+    pub t: Vec<&'a str>,
     /// Encoded postings, one string per term.
-    pub p: Vec<String>,
+    pub p: Vec<&'a str>,
 }
 
-impl Shard {
-    fn bytes(&self) -> usize {
-        self.t.iter().map(|t| t.len() + 3).sum::<usize>()
-            + self.p.iter().map(|p| p.len() + 3).sum::<usize>()
-    }
+/// A shard holds at least this many bytes of JSON before a term may end it...
+pub const MIN_SHARD: usize = 8 * 1024;
+/// ...then each term ends it with a chance of its size over this many bytes, so a shard holds
+/// about `MIN_SHARD + EXTRA_SHARD` bytes (~20 KB of JSON, 7–10 KB gzipped) whatever its terms weigh...
+pub const EXTRA_SHARD: u64 = 12 * 1024;
+/// ...and a term that would take it past this many bytes starts the next one.
+pub const MAX_SHARD: usize = 32 * 1024;
+
+/// The bytes a term and its postings take in a shard's JSON (quotes and commas included).
+pub fn term_bytes(term: &str, postings: &str) -> usize {
+    term.len() + 3 + postings.len() + 3
 }
 
-/// Cuts sorted `(term, postings)` into shards of about `target` bytes; a term is never split.
-pub fn cut(terms: Vec<(String, String)>, target: usize) -> Vec<Shard> {
-    let mut shards = vec![Shard::default()];
-    for (term, postings) in terms {
-        let current = shards.last_mut().expect("one shard");
-        if !current.t.is_empty() && current.bytes() + term.len() + postings.len() > target {
-            shards.push(Shard::default());
+/// A term's fixed mark for [`cut`]: the same for the same term in every build, on every machine.
+pub fn mark(term: &str) -> u32 {
+    let hash = blake3::hash(term.as_bytes());
+    u32::from_le_bytes(hash.as_bytes()[..4].try_into().expect("4 bytes"))
+}
+
+/// Cuts a sorted run of terms, each given as `(bytes, mark)`, into shards (ranges of the run); a
+/// term is never split, and an empty run gives one empty shard.
+///
+/// Boundaries are content-defined: whether a term ends a shard depends on the term (its [`mark`]
+/// against its size) and on the bytes since the last boundary, never on a running total from the
+/// first term. An edit that grows or shrinks a few posting lists then moves no boundary outside
+/// the shards holding those terms (and at most the next one), so every other shard keeps its bytes
+/// and `serve` and `publish` leave its files alone. Cutting by cumulative size, as before, moved
+/// every later boundary whenever one list grew.
+pub fn cut<T>(items: &[T], measure: impl Fn(&T) -> (usize, u32)) -> Vec<std::ops::Range<usize>> {
+    let mut ranges = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (i, item) in items.iter().enumerate() {
+        let (size, mark) = measure(item);
+        if i > start && bytes + size > MAX_SHARD {
+            ranges.push(start..i);
+            (start, bytes) = (i, 0);
         }
-        let current = shards.last_mut().expect("one shard");
-        current.t.push(term);
-        current.p.push(postings);
+        bytes += size;
+        // `mark / 2^32 < size / EXTRA_SHARD`, in integers.
+        if bytes >= MIN_SHARD && u64::from(mark) * EXTRA_SHARD < (size as u64) << 32 {
+            ranges.push(start..i + 1);
+            (start, bytes) = (i + 1, 0);
+        }
     }
-    shards
+    if start < items.len() || ranges.is_empty() {
+        ranges.push(start..items.len());
+    }
+    ranges
 }
 
 /// What the browser loads first: enough to know which shard holds a term.
@@ -105,17 +133,44 @@ pub struct Meta {
 
 /// The `.json` file and its `.js` twin for the index part at `key` (`meta`, `t/3`, `f/12`).
 pub fn twins(key: &str, value: &impl Serialize) -> [(String, Vec<u8>); 2] {
-    let json = serde_json::to_string(value).expect("index parts serialize");
-    let js = format!("__notesiteSearch({},{json});\n", serde_json::json!(key));
+    let json = serde_json::to_vec(value).expect("index parts serialize");
+    let js = js_twin(key, &json);
     [
-        (format!("search/{key}.json"), json.into_bytes()),
-        (format!("search/{key}.js"), js.into_bytes()),
+        (format!("search/{key}.json"), json),
+        (format!("search/{key}.js"), js),
     ]
 }
 
+/// The `.js` twin of the part at `key` whose JSON is `json`: `__notesiteSearch("<key>",<json>);`.
+/// Keys are ASCII letters, digits and `/`, which JSON strings hold as they are.
+pub fn js_twin(key: &str, json: &[u8]) -> Vec<u8> {
+    const HEAD: &[u8] = b"__notesiteSearch(\"";
+    let mut js = Vec::with_capacity(HEAD.len() + key.len() + json.len() + 6);
+    js.extend_from_slice(HEAD);
+    js.extend_from_slice(key.as_bytes());
+    js.extend_from_slice(b"\",");
+    js.extend_from_slice(json);
+    js.extend_from_slice(b");\n");
+    js
+}
+
+/// The digest of the part at `key` that the build id is made of: its path, then its JSON.
+pub fn digest(key: &str, json: &[u8]) -> blake3::Hash {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(format!("search/{key}.json").as_bytes());
+    hasher.update(json);
+    hasher.finalize()
+}
+
+/// Compares terms the way JavaScript compares strings (by UTF-16 code units).
+pub fn utf16_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    a.encode_utf16().cmp(b.encode_utf16())
+}
+
 /// Sorts terms the way JavaScript compares strings.
+#[cfg(test)]
 pub fn sort_utf16<K: AsRef<str>, T>(items: &mut [(K, T)]) {
-    items.sort_unstable_by(|a, b| a.0.as_ref().encode_utf16().cmp(b.0.as_ref().encode_utf16()));
+    items.sort_unstable_by(|a, b| utf16_cmp(a.0.as_ref(), b.0.as_ref()));
 }
 
 #[cfg(test)]
@@ -139,20 +194,28 @@ mod tests {
     }
 
     #[test]
-    fn shards_cut_between_terms_near_the_target() {
-        let terms: Vec<_> = (0..100)
-            .map(|i| (format!("term{i:03}"), "0a".repeat(10)))
+    fn shards_end_at_content_defined_boundaries() {
+        let terms: Vec<(String, usize)> = (0..5000)
+            .map(|i| (format!("term{i:04}"), 20 + (i * 37) % 400))
             .collect();
-        let shards = cut(terms, 300);
-        assert!(shards.len() > 5);
-        assert!(shards.iter().all(|s| s.bytes() <= 300 && !s.t.is_empty()));
-        assert_eq!(shards.iter().map(|s| s.t.len()).sum::<usize>(), 100);
-        // A term larger than the target gets a shard of its own.
-        let big = cut(
-            vec![("a".into(), "x".repeat(1000)), ("b".into(), "y".into())],
-            300,
-        );
-        assert_eq!(big.len(), 2);
+        let measure = |(t, n): &(String, usize)| (*n, mark(t));
+        let ranges = cut(&terms, measure);
+        let size = |r: &std::ops::Range<usize>| terms[r.clone()].iter().map(|t| t.1).sum::<usize>();
+        assert!(ranges.len() > 10);
+        assert_eq!(ranges.iter().map(|r| r.len()).sum::<usize>(), terms.len());
+        assert!(ranges.iter().all(|r| !r.is_empty() && size(r) <= MAX_SHARD));
+        let mean = ranges.iter().map(size).sum::<usize>() / ranges.len();
+        assert!((MIN_SHARD..MAX_SHARD).contains(&mean), "{mean}");
+        // Growing one term's postings moves no boundary far from it.
+        let mut grown = terms.clone();
+        grown[2500].1 += 3000;
+        let after = cut(&grown, measure);
+        let moved = ranges.iter().filter(|r| !after.contains(r)).count();
+        assert!(moved <= 3, "{moved} shards changed");
+        // A term larger than the maximum gets a shard of its own; no terms, one empty shard.
+        let big = [(MAX_SHARD * 2, u32::MAX), (10, u32::MAX)];
+        assert_eq!(cut(&big, |&t| t), [0..1, 1..2]);
+        assert_eq!(cut(&[] as &[(usize, u32)], |&t| t), vec![0..0]);
     }
 
     #[test]
@@ -167,7 +230,13 @@ mod tests {
 
     #[test]
     fn js_twin_calls_the_loader_with_the_same_data() {
-        let [(json_path, json), (js_path, js)] = twins("t/3", &serde_json::json!({"t": ["a"]}));
+        let value = serde_json::json!({"t": ["a"]});
+        let [(json_path, json), (js_path, js)] = twins("t/3", &value);
+        let key = serde_json::json!("t/3");
+        assert_eq!(
+            js,
+            format!("__notesiteSearch({key},{value});\n").into_bytes()
+        );
         assert_eq!(
             (json_path.as_str(), js_path.as_str()),
             ("search/t/3.json", "search/t/3.js")
