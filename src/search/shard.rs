@@ -68,11 +68,12 @@ pub struct Shard<'a> {
 
 /// A shard holds at least this many bytes of JSON before a term may end it...
 pub const MIN_SHARD: usize = 8 * 1024;
-/// ...then each term ends it with a chance of its size over this many bytes, so a shard holds
-/// about `MIN_SHARD + EXTRA_SHARD` bytes (~20 KB of JSON, 7–10 KB gzipped) whatever its terms weigh...
-pub const EXTRA_SHARD: u64 = 12 * 1024;
+/// ...then each term ends it with a chance of its size over this many bytes, so shards hold about
+/// the same bytes whatever their terms weigh (16–17 KB of JSON on average with the cap below, ~8 KB
+/// gzipped at 1k notes; a larger cap made cold queries at 1k load up to 8 KB more)...
+pub const EXTRA_SHARD: u64 = 10 * 1024;
 /// ...and a term that would take it past this many bytes starts the next one.
-pub const MAX_SHARD: usize = 32 * 1024;
+pub const MAX_SHARD: usize = 24 * 1024;
 
 /// The bytes a term and its postings take in a shard's JSON (quotes and commas included).
 pub fn term_bytes(term: &str, postings: &str) -> usize {
