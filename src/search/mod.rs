@@ -15,6 +15,7 @@ mod postings;
 mod shard;
 pub mod tokenize;
 
+use bytes::Bytes;
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -51,7 +52,7 @@ pub struct CachedDoc {
     key: blake3::Hash,
     terms: index::DocTerms,
     /// The fragment's JSON (`search/f/<id>.json`).
-    fragment: Vec<u8>,
+    fragment: Bytes,
 }
 
 /// What a build leaves for the next one (`serve`): each note's [`CachedDoc`], by doc id, and the
@@ -62,8 +63,8 @@ pub struct SearchCache {
     /// The source path of each doc id (the visible notes, in order).
     paths: Vec<PathBuf>,
     docs: Vec<Arc<CachedDoc>>,
-    /// [`shard::digest`] of each doc's fragment.
-    fragment_digests: Vec<blake3::Hash>,
+    /// Each doc's fragment `.js` twin and [`shard::digest`] (both name the doc id).
+    fragment_files: Vec<FragmentFile>,
     postings: Option<Postings>,
     /// Whether this build patched the previous build's postings rather than making them afresh.
     patched: bool,
@@ -90,9 +91,9 @@ pub fn build(
     site: &Site,
     assets: &Assets,
     options: SearchOptions,
-    previous: SearchCache,
+    mut previous: SearchCache,
     is_unchanged: &(dyn Fn(&Path) -> bool + Sync),
-) -> (Vec<(String, Vec<u8>)>, SearchCache) {
+) -> (Vec<(String, Bytes)>, SearchCache) {
     let ids: Vec<_> = site.visible().collect();
     let paths: Vec<&Path> = ids
         .iter()
@@ -130,6 +131,7 @@ pub fn build(
                     let (terms, fragment) =
                         tokenizers.with(|tokenizer| index::document(tokenizer, note, url, &ocr));
                     let fragment = serde_json::to_vec(&fragment).expect("fragments serialize");
+                    let fragment = Bytes::from(fragment);
                     Arc::new(CachedDoc {
                         key,
                         terms,
@@ -144,23 +146,28 @@ pub fn build(
     let incremental = same_ids
         && previous.stem == options.stem
         && previous.postings.as_ref().is_some_and(|p| p.avg() == avg);
-    let (mut postings, fragment_digests) = if incremental {
+    // The same paths: keep the old list rather than copy 10k paths on every save.
+    let paths = match same_ids {
+        true => std::mem::take(&mut previous.paths),
+        false => paths.into_iter().map(Path::to_path_buf).collect(),
+    };
+    let (mut postings, fragment_files) = if incremental {
         update(previous, &docs)
     } else {
         let terms: Vec<&index::DocTerms> = docs.iter().map(|d| &d.terms).collect();
-        let digests = docs
+        let fragment_files = docs
             .par_iter()
             .enumerate()
-            .map(|(id, doc)| shard::digest(&format!("f/{id}"), &doc.fragment))
+            .map(|(id, doc)| FragmentFile::new(id, &doc.fragment))
             .collect();
-        (Postings::full(&terms, avg), digests)
+        (Postings::full(&terms, avg), fragment_files)
     };
-    let files = files(postings.recut(), &docs, &fragment_digests, options);
+    let files = files(postings.recut(), &docs, &fragment_files, options);
     let cache = SearchCache {
         stem: options.stem,
-        paths: paths.into_iter().map(Path::to_path_buf).collect(),
+        paths,
         docs,
-        fragment_digests,
+        fragment_files,
         postings: Some(postings),
         patched: incremental,
     };
@@ -186,9 +193,9 @@ fn average_length(docs: &[Arc<CachedDoc>]) -> f32 {
 
 /// Patches the previous build's postings and fragment digests for the documents that changed
 /// (doc ids are the same as before).
-fn update(previous: SearchCache, docs: &[Arc<CachedDoc>]) -> (Postings, Vec<blake3::Hash>) {
+fn update(previous: SearchCache, docs: &[Arc<CachedDoc>]) -> (Postings, Vec<FragmentFile>) {
     let mut postings = previous.postings.expect("checked by the caller");
-    let mut digests = previous.fragment_digests;
+    let mut fragment_files = previous.fragment_files;
     let mut changes = Vec::new();
     for (id, (new, old)) in docs.iter().zip(&previous.docs).enumerate() {
         if !Arc::ptr_eq(new, old) {
@@ -198,12 +205,12 @@ fn update(previous: SearchCache, docs: &[Arc<CachedDoc>]) -> (Postings, Vec<blak
                 new: &new.terms,
             });
             if new.fragment != old.fragment {
-                digests[id] = shard::digest(&format!("f/{id}"), &new.fragment);
+                fragment_files[id] = FragmentFile::new(id, &new.fragment);
             }
         }
     }
     postings.update(&changes);
-    (postings, digests)
+    (postings, fragment_files)
 }
 
 /// One value per rayon worker thread, alive for the whole stage. A tokenizer's caches of stems and
@@ -242,33 +249,44 @@ fn doc_key(url: &str, ocr: &[Option<&str>], options: SearchOptions) -> blake3::H
     hasher.finalize()
 }
 
-/// Every index file. The `.json` parts are copies of the cached bytes and the `.js` twins are
-/// made from them; only `meta` (which holds the build id) is serialized anew.
+/// A fragment's `.js` twin and digest, which name its doc id.
+#[derive(Debug)]
+struct FragmentFile {
+    js: Bytes,
+    digest: blake3::Hash,
+}
+
+impl FragmentFile {
+    fn new(id: usize, json: &[u8]) -> FragmentFile {
+        let key = format!("f/{id}");
+        FragmentFile {
+            js: shard::js_twin(&key, json).into(),
+            digest: shard::digest(&key, json),
+        }
+    }
+}
+
+/// Every index file. The parts are shared with the cache (a [`Bytes`] clone is a reference, not a
+/// copy, so an unchanged part costs nothing); only `meta`, which holds the build id, is new.
 fn files(
     shards: &[ShardFile],
     docs: &[Arc<CachedDoc>],
-    fragment_digests: &[blake3::Hash],
+    fragment_files: &[FragmentFile],
     options: SearchOptions,
-) -> Vec<(String, Vec<u8>)> {
-    let twins = |key: String, json: &[u8]| {
-        [
-            (format!("search/{key}.json"), json.to_vec()),
-            (format!("search/{key}.js"), shard::js_twin(&key, json)),
-        ]
-    };
-    let mut files: Vec<(String, Vec<u8>)> = shards
-        .par_iter()
-        .enumerate()
-        .flat_map_iter(|(i, s)| twins(format!("t/{i}"), &s.json))
-        .collect();
-    files.par_extend(
-        docs.par_iter()
-            .enumerate()
-            .flat_map_iter(|(i, d)| twins(format!("f/{i}"), &d.fragment)),
-    );
+) -> Vec<(String, Bytes)> {
+    let mut files = Vec::with_capacity(2 * (shards.len() + docs.len()) + 2);
+    for (i, s) in shards.iter().enumerate() {
+        files.push((format!("search/t/{i}.json"), s.json.clone()));
+        files.push((format!("search/t/{i}.js"), s.js.clone()));
+    }
+    for (i, (doc, file)) in docs.iter().zip(fragment_files).enumerate() {
+        files.push((format!("search/f/{i}.json"), doc.fragment.clone()));
+        files.push((format!("search/f/{i}.js"), file.js.clone()));
+    }
     // The build id covers every part: the digests of the `.json` files (the `.js` twins only
     // repeat them), each kept from the build that last wrote the part.
     let mut hasher = blake3::Hasher::new();
+    let fragment_digests = fragment_files.iter().map(|f| &f.digest);
     for digest in shards.iter().map(|s| &s.digest).chain(fragment_digests) {
         hasher.update(digest.as_bytes());
     }
@@ -279,7 +297,7 @@ fn files(
         stem: options.stem,
         s: shards.iter().map(|s| s.first().to_string()).collect(),
     };
-    files.extend(shard::twins("meta", &meta));
+    files.extend(shard::twins("meta", &meta).map(|(path, bytes)| (path, Bytes::from(bytes))));
     files
 }
 
@@ -333,7 +351,10 @@ mod tests {
         let unchanged = |path: &Path| !changed.iter().any(|name| path.ends_with(name));
         let options = SearchOptions::for_language("en");
         let (files, cache) = build(&site, &Assets::default(), options, previous, &unchanged);
-        (files.into_iter().collect(), cache)
+        let files = files
+            .into_iter()
+            .map(|(path, bytes)| (path, bytes.to_vec()));
+        (files.collect(), cache)
     }
 
     /// Deterministic notes with a shared vocabulary, so that terms have long posting lists and
@@ -443,7 +464,7 @@ mod tests {
                     terms: Vec::new(),
                     length,
                 },
-                fragment: Vec::new(),
+                fragment: Bytes::new(),
             })
         };
         let avg =

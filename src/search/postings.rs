@@ -6,6 +6,7 @@
 //! length (see `super::build`). [`Postings::recut`] then cuts shards and serializes only those whose
 //! terms changed. Both ways give the same bytes: `super::tests` builds a site both ways and compares.
 
+use bytes::Bytes;
 use rayon::prelude::*;
 use std::ops::Range;
 
@@ -57,8 +58,9 @@ pub struct ShardFile {
     first: Term,
     last: Term,
     count: usize,
-    pub json: Vec<u8>,
-    /// [`shard::digest`] of `json` at position `at`.
+    pub json: Bytes,
+    /// The `.js` twin and [`shard::digest`] of `json`, at position `at` (both name it).
+    pub js: Bytes,
     pub digest: blake3::Hash,
     at: usize,
 }
@@ -217,7 +219,9 @@ impl Postings {
             .map(|(at, range, kept)| match kept {
                 Some(mut file) => {
                     if file.at != at {
-                        file.digest = shard::digest(&format!("t/{at}"), &file.json);
+                        let key = format!("t/{at}");
+                        file.js = shard::js_twin(&key, &file.json).into();
+                        file.digest = shard::digest(&key, &file.json);
                         file.at = at;
                     }
                     file
@@ -242,12 +246,14 @@ fn shard_file(entries: &[Entry], at: usize) -> ShardFile {
         (Some(first), Some(last)) => (first.term.clone(), last.term.clone()),
         _ => (Term::from(""), Term::from("")),
     };
+    let key = format!("t/{at}");
     ShardFile {
         first,
         last,
         count: entries.len(),
-        digest: shard::digest(&format!("t/{at}"), &json),
-        json,
+        js: shard::js_twin(&key, &json).into(),
+        digest: shard::digest(&key, &json),
+        json: json.into(),
         at,
     }
 }
