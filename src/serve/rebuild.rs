@@ -200,11 +200,7 @@ fn only_known_files(sources: &SourceSet, changed: &BTreeSet<PathBuf>) -> bool {
 
 /// Which files differ between two outputs, and which pages changed only their stylesheet name.
 pub fn diff(old: &Output, new: &Output) -> Update {
-    let keys: BTreeSet<&String> = old.files.keys().chain(new.files.keys()).collect();
-    let changed: Vec<&String> = keys
-        .into_iter()
-        .filter(|k| old.files.get(*k) != new.files.get(*k))
-        .collect();
+    let changed = changed_files(old, new);
     let css = renamed_stylesheets(old, new, &changed);
     let pages = changed
         .iter()
@@ -217,6 +213,44 @@ pub fn diff(old: &Output, new: &Output) -> Update {
         css,
         changed_files: changed.len(),
         ..Update::default()
+    }
+}
+
+/// Paths added, removed or changed, in order: one walk over both sorted maps (most files of a
+/// rebuild share their bytes with the old output and compare by pointer).
+fn changed_files<'a>(old: &'a Output, new: &'a Output) -> Vec<&'a String> {
+    use std::cmp::Ordering;
+    let mut changed = Vec::new();
+    let (mut a, mut b) = (old.files.iter().peekable(), new.files.iter().peekable());
+    loop {
+        match (a.peek(), b.peek()) {
+            (None, None) => return changed,
+            (Some((key, _)), None) => {
+                changed.push(*key);
+                a.next();
+            }
+            (None, Some((key, _))) => {
+                changed.push(*key);
+                b.next();
+            }
+            (Some((ka, va)), Some((kb, vb))) => match ka.cmp(kb) {
+                Ordering::Less => {
+                    changed.push(*ka);
+                    a.next();
+                }
+                Ordering::Greater => {
+                    changed.push(*kb);
+                    b.next();
+                }
+                Ordering::Equal => {
+                    if va != vb {
+                        changed.push(*kb);
+                    }
+                    a.next();
+                    b.next();
+                }
+            },
+        }
     }
 }
 
