@@ -51,6 +51,9 @@ pub struct LinkGraph {
     pub related: Vec<Vec<related::Related>>,
     /// Each note's link and image problems (also in the build's diagnostics).
     pub diagnostics: Vec<Vec<crate::diag::Diagnostic>>,
+    /// By note: a digest of its links, images, backlinks and related notes, what its page shows of
+    /// the graph (the page cache's key reads this instead of the lists).
+    pub page_inputs: Vec<blake3::Hash>,
     /// What the next build may reuse of the related-notes ranking.
     pub related_state: related::RelatedState,
     /// [`reuse::resolution_outline`] of the notes these links were resolved among.
@@ -153,6 +156,7 @@ pub fn build(
         sort_topic_notes(&mut topics, &notes, rank);
         topics
     });
+    let backlinks_kept = kept_backlinks.is_some();
     graph.backlinks = match kept_backlinks {
         Some(backlinks) => backlinks,
         None => {
@@ -166,7 +170,25 @@ pub fn build(
         links: &graph.links,
         topics: &topics,
     };
-    (graph.related, graph.related_state) = related::related(&input, reuse.related);
+    let ranking = related::related(&input, reuse.related);
+    (graph.related, graph.related_state) = (ranking.lists, ranking.state);
+    // A note's page inputs change only where its links, backlinks or related notes may have.
+    let again = match (reuse.page_inputs, &ranking.ranked) {
+        (Some(old), Some(ranked)) if backlinks_kept => Some((old, ranked)),
+        _ => None,
+    };
+    graph.page_inputs = match again {
+        Some((mut inputs, ranked)) => {
+            for &id in resolved_again.iter().chain(ranked) {
+                inputs[id] = page_inputs(&graph, id);
+            }
+            inputs
+        }
+        None => (0..notes.len())
+            .into_par_iter()
+            .map(|id| page_inputs(&graph, id))
+            .collect(),
+    };
     (
         Site {
             notes,
@@ -231,6 +253,21 @@ fn resolve_note(resolver: &Resolver<'_>, notes: &[Note], id: NoteId, hidden: boo
         images,
         diagnostics,
     }
+}
+
+/// [`LinkGraph::page_inputs`] of note `id`.
+fn page_inputs(graph: &LinkGraph, id: NoteId) -> blake3::Hash {
+    use std::hash::Hash as _;
+    let mut feed = reuse::Feed::default();
+    graph.links[id].hash(&mut feed);
+    graph.images[id].hash(&mut feed);
+    for backlink in &graph.backlinks[id] {
+        (backlink.from, &backlink.context).hash(&mut feed);
+    }
+    for related in &graph.related[id] {
+        (related.note, &related.reason).hash(&mut feed);
+    }
+    blake3::hash(&feed.0)
 }
 
 /// Slugs from file paths; a clash (`A b.md` and `a-b.md`) gets `-2`, `-3` in path order.

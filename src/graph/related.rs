@@ -35,6 +35,14 @@ pub struct RelatedState {
     neighbours: Vec<Vec<NoteId>>,
 }
 
+/// Every note's related notes, and what the next build may reuse.
+pub struct Ranking {
+    pub lists: Vec<Vec<Related>>,
+    pub state: RelatedState,
+    /// The notes ranked anew (`None`: all of them); the others kept their lists.
+    pub ranked: Option<Vec<NoteId>>,
+}
+
 /// The previous build's related notes and state. Only valid for a site with the same notes,
 /// visibility, titles and topics (the link graph's outline), which is all the ranking reads
 /// besides text vectors and neighbours.
@@ -45,10 +53,7 @@ pub type PreviousRelated = (Vec<Vec<Related>>, RelatedState);
 /// neighbours, topics and the vectors of notes sharing a term with it, so when the neighbours are
 /// the same, a note that shares no term with any note whose vector changed (before or after the
 /// change) ranks exactly as before.
-pub fn related(
-    input: &RelatedInput<'_>,
-    previous: Option<PreviousRelated>,
-) -> (Vec<Vec<Related>>, RelatedState) {
+pub fn related(input: &RelatedInput<'_>, previous: Option<PreviousRelated>) -> Ranking {
     let text = TextIndex::build(input.notes, input.hidden);
     let state = RelatedState {
         vectors: text.hashed_vectors(),
@@ -79,16 +84,23 @@ pub fn related(
         let again = to_rank_again(&old, &state, &text, lists.len())?;
         Some((lists, again))
     });
-    let lists = match reusable {
+    match reusable {
         Some((mut lists, again)) => {
             for (id, list) in again.iter().zip(rank(&again)) {
                 lists[*id] = list;
             }
-            lists
+            Ranking {
+                lists,
+                state,
+                ranked: Some(again),
+            }
         }
-        None => rank(&(0..input.notes.len()).collect::<Vec<_>>()),
-    };
-    (lists, state)
+        None => Ranking {
+            lists: rank(&(0..input.notes.len()).collect::<Vec<_>>()),
+            state,
+            ranked: None,
+        },
+    }
 }
 
 /// The notes whose ranking may differ from `old`'s: those whose vector changed and those sharing a
@@ -383,7 +395,11 @@ mod tests {
             links: &links,
             topics: &topics,
         };
-        let (result, state) = related(&input, None);
+        let Ranking {
+            lists: result,
+            state,
+            ..
+        } = related(&input, None);
         let for_iam: Vec<NoteId> = result[0].iter().map(|r| r.note).collect();
         assert_eq!(for_iam.first(), Some(&1), "{:?}", result[0]);
         assert!(!for_iam.contains(&2), "already linked");
@@ -394,8 +410,8 @@ mod tests {
             result[0][0].reason
         );
         // Deterministic, and a ranking updated from a previous one with nothing changed is the same.
-        assert_eq!(result, related(&input, None).0);
-        assert_eq!(result, related(&input, Some((result.clone(), state))).0);
+        assert_eq!(result, related(&input, None).lists);
+        assert_eq!(result, related(&input, Some((result.clone(), state))).lists);
     }
 
     /// `a` and `d` both link to `b`, `c`, `e`, `f` and `g`: the reason names one connector, and it must
@@ -431,7 +447,7 @@ mod tests {
             topics: &topics,
         };
         for _ in 0..20 {
-            let (result, _) = related(&input, None);
+            let result = related(&input, None).lists;
             let d = result[0]
                 .iter()
                 .find(|r| r.note == 3)
@@ -515,7 +531,7 @@ mod incremental_tests {
                 links: &links,
                 topics: &topics,
             };
-            let (full, _) = related(&input, None);
+            let full = related(&input, None).lists;
             if let Some((_, old)) = &previous {
                 let text = TextIndex::build(&notes, &hidden);
                 let new = RelatedState {
@@ -526,9 +542,9 @@ mod incremental_tests {
                     updated_in_part += 1;
                 }
             }
-            let (updated, state) = related(&input, previous.take());
-            assert_eq!(updated, full, "round {round}, note {edited}");
-            previous = Some((updated, state));
+            let updated = related(&input, previous.take());
+            assert_eq!(updated.lists, full, "round {round}, note {edited}");
+            previous = Some((updated.lists, updated.state));
         }
         assert!(
             updated_in_part >= 10,

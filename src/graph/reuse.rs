@@ -35,6 +35,23 @@ pub struct LinkCache {
     backlinks: Vec<Vec<Backlink>>,
     related: Vec<Vec<Related>>,
     related_state: RelatedState,
+    page_inputs: Vec<blake3::Hash>,
+}
+
+/// Collects what `Hash` values write, for one blake3 call (std's `Hash` writes lengths, so fields
+/// cannot run into each other; many tiny hasher updates would cost more than the copying).
+#[derive(Default)]
+pub struct Feed(pub Vec<u8>);
+
+impl std::hash::Hasher for Feed {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.extend_from_slice(bytes);
+    }
+
+    /// Not used: the bytes are hashed with blake3.
+    fn finish(&self) -> u64 {
+        0
+    }
 }
 
 /// What [`LinkCache::reusable`] found still valid.
@@ -48,6 +65,8 @@ pub(super) struct Reuse {
     pub backlinks: Option<Vec<Vec<Backlink>>>,
     /// Related notes as they were, for [`super::related::related`] to update.
     pub related: Option<PreviousRelated>,
+    /// Page inputs as they were, to update where links, backlinks or related notes changed.
+    pub page_inputs: Option<Vec<blake3::Hash>>,
 }
 
 impl LinkCache {
@@ -78,6 +97,7 @@ impl LinkCache {
             backlinks: std::mem::take(&mut graph.backlinks),
             related: std::mem::take(&mut graph.related),
             related_state: std::mem::take(&mut graph.related_state),
+            page_inputs: std::mem::take(&mut graph.page_inputs),
         }
     }
 
@@ -98,6 +118,7 @@ impl LinkCache {
                 topics: None,
                 backlinks: None,
                 related: None,
+                page_inputs: None,
             };
         }
         let resolved = std::mem::take(&mut self.notes)
@@ -116,6 +137,7 @@ impl LinkCache {
                 std::mem::take(&mut self.related),
                 std::mem::take(&mut self.related_state),
             )),
+            page_inputs: Some(std::mem::take(&mut self.page_inputs)),
         }
     }
 }
@@ -264,6 +286,7 @@ mod tests {
             assert_eq!(incremental.graph.backlinks, full.graph.backlinks, "{edit}");
             assert_eq!(incremental.graph.related, full.graph.related, "{edit}");
             assert_eq!(incremental.graph.diagnostics, full.graph.diagnostics);
+            assert_eq!(incremental.graph.page_inputs, full.graph.page_inputs);
             assert_eq!(incremental_diags.into_sorted(), full_diags.into_sorted());
             assert_eq!(
                 format!("{:?}", incremental.topics),

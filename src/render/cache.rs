@@ -6,9 +6,10 @@
 
 use bytes::Bytes;
 use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
+use std::hash::Hash;
 use std::sync::Mutex;
 
+use crate::graph::reuse::Feed;
 use crate::graph::{ImageTarget, LinkTarget, NoteId, Site};
 use crate::images::Assets;
 
@@ -90,21 +91,6 @@ pub(super) fn page_key(outline: &blake3::Hash, template: &str, file: &str) -> bl
     hasher.finalize()
 }
 
-/// Collects what `Hash` values write, for one blake3 update (std's `Hash` writes lengths, so fields
-/// cannot run into each other; many tiny hasher updates would cost more than the copying).
-struct Feed(Vec<u8>);
-
-impl Hasher for Feed {
-    fn write(&mut self, bytes: &[u8]) {
-        self.0.extend_from_slice(bytes);
-    }
-
-    /// Not used: the key is the blake3 digest.
-    fn finish(&self) -> u64 {
-        0
-    }
-}
-
 /// The cache key of note `id`'s page: the site outline plus everything of its own the page shows.
 /// The template set and configuration are not in it: `serve` makes a new renderer (and cache) when
 /// either changes.
@@ -120,9 +106,8 @@ pub(super) fn note_key(
     hasher.update(site.pages[id].file.as_bytes());
     hasher.update(site.notes[id].digest.text.as_bytes());
     let graph = &site.graph;
-    let mut feed = Feed(Vec::with_capacity(4096));
-    graph.links[id].hash(&mut feed);
-    graph.images[id].hash(&mut feed);
+    hasher.update(graph.page_inputs[id].as_bytes());
+    let mut feed = Feed::default();
     let local_images = graph.images[id].iter().filter_map(|t| match t {
         ImageTarget::Local(path) => Some(path),
         _ => None,
@@ -138,12 +123,6 @@ pub(super) fn note_key(
             Some(Err(message)) => message.hash(&mut feed),
             None => 0u8.hash(&mut feed),
         }
-    }
-    for backlink in &graph.backlinks[id] {
-        (backlink.from, &backlink.context).hash(&mut feed);
-    }
-    for related in &graph.related[id] {
-        (related.note, &related.reason).hash(&mut feed);
     }
     hasher.update(&feed.0);
     hasher.finalize()
