@@ -37,15 +37,17 @@ pub struct NoteDigest {
     /// What other notes read of this one when their links are resolved and their pages rendered:
     /// title, front matter and headings (a body edit that keeps these changes only the note itself).
     pub outline: blake3::Hash,
+    /// The first sentence, which lists show when the front matter has no description.
+    pub summary: blake3::Hash,
 }
 
 impl NoteDigest {
-    fn new(text: &str, title: &str, front: &FrontMatter, headings: &[markdown::Heading]) -> Self {
+    fn new(text: &str, title: &str, front: &FrontMatter, body: &Body) -> Self {
         let mut outline = blake3::Hasher::new();
         outline.update(title.as_bytes());
         outline.update(&[0]);
         outline.update(format!("{front:?}").as_bytes());
-        for heading in headings {
+        for heading in &body.headings {
             outline.update(&[0, heading.level]);
             outline.update(heading.id.as_bytes());
             outline.update(&[0]);
@@ -54,6 +56,7 @@ impl NoteDigest {
         NoteDigest {
             text: blake3::hash(text.as_bytes()),
             outline: outline.finalize(),
+            summary: blake3::hash(body.summary.as_bytes()),
         }
     }
 }
@@ -198,7 +201,7 @@ pub fn parse_note(source: SourceFile, text: &str) -> (Option<Note>, Vec<Diagnost
         .filter(|t| !t.is_empty())
         .unwrap_or_else(|| title_from_file_name(&source));
     let terms = TermCounts::count(&title, &body.text);
-    let digest = NoteDigest::new(text, &title, &front, &body.headings);
+    let digest = NoteDigest::new(text, &title, &front, &body);
     (
         Some(Note {
             source,

@@ -59,25 +59,20 @@ pub(super) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// Everything a note page shows of the *other* notes, for all notes at once: paths, URLs, visibility,
-/// titles, front matter, headings and descriptions. Topics, navigation, neighbours and breadcrumbs
-/// are derived from these alone, so two sites with the same outline give them the same values.
+/// Everything a note page shows of the *other* notes, for all notes at once: paths, visibility,
+/// titles, front matter and headings (the link graph's outline, which also decides slugs and URLs)
+/// and first sentences. Topics, navigation, neighbours and breadcrumbs are derived from these alone,
+/// so two sites with the same outline give them the same values.
 pub(super) fn site_outline(site: &Site) -> blake3::Hash {
-    let mut hasher = blake3::Hasher::new();
-    for (note, page) in site.notes.iter().zip(&site.pages) {
-        for part in [
-            note.source.rel.as_os_str().as_encoded_bytes(),
-            page.slug.as_bytes(),
-            page.url.as_bytes(),
-            note.digest.outline.as_bytes(),
-            note.description().as_bytes(),
-        ] {
-            hasher.update(&(part.len() as u64).to_le_bytes());
-            hasher.update(part);
-        }
-        hasher.update(&[u8::from(page.hidden)]);
+    let mut bytes = Vec::with_capacity(32 * (site.notes.len() + 1) + 1);
+    match site.graph.outline {
+        Some(outline) => bytes.extend_from_slice(outline.as_bytes()),
+        None => bytes.push(0),
     }
-    hasher.finalize()
+    for note in &site.notes {
+        bytes.extend_from_slice(note.digest.summary.as_bytes());
+    }
+    blake3::hash(&bytes)
 }
 
 /// The cache key of a page that shows nothing but the site outline (index, topics, 404, search).
