@@ -11,6 +11,7 @@ pub mod topics;
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::config::Config;
 use crate::diag::Diagnostics;
@@ -56,6 +57,8 @@ pub struct LinkGraph {
     pub page_inputs: Vec<blake3::Hash>,
     /// What the next build may reuse of the related-notes ranking.
     pub related_state: related::RelatedState,
+    /// The resolver's lookup tables, for the next build over the same outline.
+    pub tables: Option<Arc<resolve::Tables>>,
     /// [`reuse::resolution_outline`] of the notes these links were resolved among.
     pub outline: Option<blake3::Hash>,
 }
@@ -127,7 +130,8 @@ pub fn build(
         .filter(|&id| reuse.resolved[id].is_none())
         .collect();
     let any_reused = resolved_again.len() < notes.len();
-    let (resolved, mut absent) = resolve_all(&notes, &hidden, input, reuse.resolved);
+    let (resolved, mut absent, tables) =
+        resolve_all(&notes, &hidden, input, reuse.resolved, reuse.tables);
     if any_reused {
         // Reused notes looked for what they looked for before (a superset is harmless: these
         // paths are only watched for appearing).
@@ -138,6 +142,7 @@ pub fn build(
     let mut diagnostics = Diagnostics::default();
     let mut graph = LinkGraph {
         outline: Some(outline),
+        tables,
         ..LinkGraph::default()
     };
     for resolved in resolved {
@@ -202,23 +207,30 @@ pub fn build(
     )
 }
 
-/// Resolves every note that has no reusable resolution; also returns the paths found missing.
+/// Resolves every note that has no reusable resolution; also returns the paths found missing and
+/// the resolver's tables (`tables` are the previous ones, when still valid).
 fn resolve_all(
     notes: &[Note],
     hidden: &[bool],
     input: &GraphInput<'_>,
     reused: Vec<Option<Resolved>>,
-) -> (Vec<Resolved>, Vec<PathBuf>) {
+    tables: Option<Arc<resolve::Tables>>,
+) -> (Vec<Resolved>, Vec<PathBuf>, Option<Arc<resolve::Tables>>) {
     if reused.iter().all(Option::is_some) {
-        return (reused.into_iter().flatten().collect(), Vec::new());
+        return (reused.into_iter().flatten().collect(), Vec::new(), tables);
     }
-    let roots = Roots {
-        root: &input.config.root,
-        notes_dir: &input.config.notes_dir,
-        img_dir: &input.config.img_dir,
-        images: input.images,
+    let resolver = match tables {
+        Some(tables) => Resolver::with_tables(notes, hidden, tables),
+        None => {
+            let roots = Roots {
+                root: &input.config.root,
+                notes_dir: &input.config.notes_dir,
+                img_dir: &input.config.img_dir,
+                images: input.images,
+            };
+            Resolver::new(notes, hidden, roots)
+        }
     };
-    let resolver = Resolver::new(notes, hidden, roots);
     let resolved = reused
         .into_par_iter()
         .enumerate()
@@ -226,7 +238,8 @@ fn resolve_all(
             reused.unwrap_or_else(|| resolve_note(&resolver, notes, id, hidden[id]))
         })
         .collect();
-    (resolved, resolver.into_absent())
+    let (absent, tables) = resolver.finish();
+    (resolved, absent, Some(tables))
 }
 
 fn resolve_note(resolver: &Resolver<'_>, notes: &[Note], id: NoteId, hidden: bool) -> Resolved {

@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 use std::borrow::Cow;
 use std::path::{Component, Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::diag::{Diagnostic, Kind};
 use crate::parse::markdown::{ImageRef, Link, LinkKind};
@@ -48,10 +48,19 @@ pub enum ImageTarget {
     Missing,
 }
 
-/// Lookup tables built once per site.
+/// Resolves links against the notes of one site, through [`Tables`].
 pub struct Resolver<'a> {
     notes: &'a [Note],
     hidden: &'a [bool],
+    tables: Arc<Tables>,
+    /// Paths looked for and not found: a file created there can change a page.
+    absent: Mutex<Vec<PathBuf>>,
+}
+
+/// Lookup tables built once per site; they depend only on the notes' paths, titles, aliases and
+/// headings and on the image files, so `serve` keeps them while those stay the same.
+#[derive(Debug)]
+pub struct Tables {
     root: PathBuf,
     notes_dir: PathBuf,
     img_dir: PathBuf,
@@ -62,8 +71,14 @@ pub struct Resolver<'a> {
     names_by_length: OnceLock<Vec<Vec<char>>>,
     /// Suggestions already worked out, by what was wanted (copied sites repeat their broken links).
     suggestions: Mutex<HashMap<String, Option<String>>>,
-    /// Paths looked for and not found: a file created there can change a page.
-    absent: Mutex<Vec<PathBuf>>,
+}
+
+impl std::ops::Deref for Resolver<'_> {
+    type Target = Tables;
+
+    fn deref(&self) -> &Tables {
+        &self.tables
+    }
 }
 
 /// Paths the resolver needs.
@@ -106,9 +121,7 @@ impl<'a> Resolver<'a> {
                     .push(image.clone());
             }
         }
-        Resolver {
-            notes,
-            hidden,
+        let tables = Tables {
             root,
             notes_dir: roots.notes_dir.to_path_buf(),
             img_dir: roots.img_dir.to_path_buf(),
@@ -117,6 +130,16 @@ impl<'a> Resolver<'a> {
             images_by_name,
             names_by_length: OnceLock::new(),
             suggestions: Mutex::default(),
+        };
+        Resolver::with_tables(notes, hidden, Arc::new(tables))
+    }
+
+    /// A resolver over tables built for the same notes (same outline) before.
+    pub fn with_tables(notes: &'a [Note], hidden: &'a [bool], tables: Arc<Tables>) -> Self {
+        Resolver {
+            notes,
+            hidden,
+            tables,
             absent: Mutex::default(),
         }
     }
@@ -367,11 +390,12 @@ impl<'a> Resolver<'a> {
     }
 
     /// Every path looked for and not found, sorted, once each.
-    pub fn into_absent(self) -> Vec<PathBuf> {
+    /// The paths found missing, and the tables for the next resolver over the same notes.
+    pub fn finish(self) -> (Vec<PathBuf>, Arc<Tables>) {
         let mut absent = self.absent.into_inner().unwrap_or_default();
         absent.sort_unstable();
         absent.dedup();
-        absent
+        (absent, self.tables)
     }
 
     fn escapes_root(&self, note_dir: &Path, reference: &str) -> bool {

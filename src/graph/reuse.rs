@@ -36,6 +36,7 @@ pub struct LinkCache {
     related: Vec<Vec<Related>>,
     related_state: RelatedState,
     page_inputs: Vec<blake3::Hash>,
+    tables: Option<std::sync::Arc<super::resolve::Tables>>,
 }
 
 /// Collects what `Hash` values write, for one blake3 call (std's `Hash` writes lengths, so fields
@@ -67,6 +68,8 @@ pub(super) struct Reuse {
     pub related: Option<PreviousRelated>,
     /// Page inputs as they were, to update where links, backlinks or related notes changed.
     pub page_inputs: Option<Vec<blake3::Hash>>,
+    /// The resolver's lookup tables.
+    pub tables: Option<std::sync::Arc<super::resolve::Tables>>,
 }
 
 impl LinkCache {
@@ -98,6 +101,7 @@ impl LinkCache {
             related: std::mem::take(&mut graph.related),
             related_state: std::mem::take(&mut graph.related_state),
             page_inputs: std::mem::take(&mut graph.page_inputs),
+            tables: graph.tables.take(),
         }
     }
 
@@ -119,6 +123,7 @@ impl LinkCache {
                 backlinks: None,
                 related: None,
                 page_inputs: None,
+                tables: None,
             };
         }
         let resolved = std::mem::take(&mut self.notes)
@@ -138,6 +143,7 @@ impl LinkCache {
                 std::mem::take(&mut self.related_state),
             )),
             page_inputs: Some(std::mem::take(&mut self.page_inputs)),
+            tables: self.tables.take(),
         }
     }
 }
