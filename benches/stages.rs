@@ -6,7 +6,6 @@
 //! links and wikilinks between notes (one link in ten to a missing heading), headings with ids, and a
 //! code block in every fifth note.
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -154,7 +153,7 @@ fn fixture() -> &'static Fixture {
 }
 
 fn parse_all(sources: &SourceSet) -> Vec<Note> {
-    parse::parse_all(&sources.notes, HashMap::new(), &|_| false, &|| {})
+    parse::parse_all(&sources.notes, Vec::new(), &|_| false, &|| {})
         .into_iter()
         .filter_map(|p| p.note)
         .collect()

@@ -3,7 +3,6 @@
 //! decide what to write and print.
 
 use indicatif::ProgressBar;
-use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -37,7 +36,7 @@ pub struct Built {
     pub diagnostics: Diagnostics,
     pub timings: Timings,
     /// Each note's parse diagnostics, by absolute path (kept for reuse by the next rebuild).
-    pub parse_diagnostics: HashMap<PathBuf, Vec<Diagnostic>>,
+    pub parse_diagnostics: Vec<Vec<Diagnostic>>,
     /// Each note's search document and the index parts made from them (kept for reuse by the next rebuild).
     pub search: search::SearchCache,
     /// What the scan reported (kept with `sources` for the next rebuild).
@@ -83,7 +82,7 @@ pub struct Previous {
     /// The files found by the last scan, and its problems: reused when the caller knows that no
     /// file was added or removed (`serve`, when every changed path is a known note or image).
     pub sources: Option<(SourceSet, Vec<Diagnostic>)>,
-    pub parsed: HashMap<PathBuf, Parsed>,
+    pub parsed: Vec<(PathBuf, Parsed)>,
     /// Each note's resolved links.
     pub links: graph::LinkCache,
     pub assets: Assets,
@@ -95,24 +94,18 @@ impl Built {
     /// Gives the parsed notes and loaded images back for the next rebuild.
     pub fn into_previous(mut self) -> Previous {
         let links = graph::LinkCache::take(&mut self.site);
-        let mut parsed: HashMap<PathBuf, Parsed> = self
-            .parse_diagnostics
-            .into_iter()
-            .map(|(path, diagnostics)| {
-                (
-                    path,
-                    Parsed {
-                        note: None,
-                        diagnostics,
-                    },
-                )
+        // Notes are a subsequence of the sources (a note whose front matter failed has none).
+        let mut notes = std::mem::take(&mut self.site.notes).into_iter().peekable();
+        let parsed = self
+            .sources
+            .notes
+            .iter()
+            .zip(std::mem::take(&mut self.parse_diagnostics))
+            .map(|(source, diagnostics)| {
+                let note = notes.next_if(|n| n.source.path == source.path);
+                (source.path.clone(), Parsed { note, diagnostics })
             })
             .collect();
-        for note in std::mem::take(&mut self.site.notes) {
-            if let Some(entry) = parsed.get_mut(&note.source.path) {
-                entry.note = Some(note);
-            }
-        }
         // The old pages are tens of thousands of allocations: freed on another thread, off the
         // path from a save to the reload.
         let retired = std::mem::take(&mut self.site.pages);
@@ -170,10 +163,10 @@ pub fn rebuild(
         parse::parse_all(&sources.notes, previous.parsed, is_unchanged, &tick)
     });
     let mut notes = Vec::with_capacity(parsed.len());
-    let mut parse_diagnostics = HashMap::with_capacity(parsed.len());
-    for (source, result) in sources.notes.iter().zip(parsed) {
+    let mut parse_diagnostics = Vec::with_capacity(parsed.len());
+    for result in parsed {
         diagnostics.extend(result.diagnostics.iter().cloned());
-        parse_diagnostics.insert(source.path.clone(), result.diagnostics);
+        parse_diagnostics.push(result.diagnostics);
         notes.extend(result.note);
     }
     let input = GraphInput {

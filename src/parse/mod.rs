@@ -87,25 +87,17 @@ pub struct Parsed {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Reads and parses every note in parallel, reusing `previous` results for paths `is_unchanged`
-/// accepts (so `serve` re-reads only the notes that changed). Drafts are kept: the link graph hides
-/// them unless asked for, so links to them are not reported as broken. Results are in `sources` order.
+/// Reads and parses every note in parallel, reusing `previous` results (note path and parse) for
+/// paths `is_unchanged` accepts (so `serve` re-reads only the notes that changed). Drafts are kept:
+/// the link graph hides them unless asked for, so links to them are not reported as broken.
+/// Results are in `sources` order.
 pub fn parse_all(
     sources: &[SourceFile],
-    mut previous: HashMap<PathBuf, Parsed>,
+    previous: Vec<(PathBuf, Parsed)>,
     is_unchanged: &(dyn Fn(&Path) -> bool + Sync),
     progress: &(dyn Fn() + Sync),
 ) -> Vec<Parsed> {
-    let reused: Vec<Option<Parsed>> = sources
-        .iter()
-        .map(|s| {
-            if is_unchanged(&s.path) {
-                previous.remove(&s.path)
-            } else {
-                None
-            }
-        })
-        .collect();
+    let reused = reusable(sources, previous, is_unchanged);
     sources
         .par_iter()
         .zip(reused)
@@ -120,9 +112,48 @@ pub fn parse_all(
         .collect()
 }
 
+/// The previous parse of each source, when unchanged. Usually the file list is the same and the
+/// two line up (no lookups); after a file was added or removed they are matched by path.
+fn reusable(
+    sources: &[SourceFile],
+    previous: Vec<(PathBuf, Parsed)>,
+    is_unchanged: &(dyn Fn(&Path) -> bool + Sync),
+) -> Vec<Option<Parsed>> {
+    let aligned = previous.len() == sources.len()
+        && previous
+            .iter()
+            .zip(sources)
+            .all(|((path, _), s)| path.as_os_str() == s.path.as_os_str());
+    if aligned {
+        return previous
+            .into_iter()
+            .zip(sources)
+            .map(|((_, parsed), s)| is_unchanged(&s.path).then_some(parsed))
+            .collect();
+    }
+    let mut by_path: HashMap<PathBuf, Parsed> = previous.into_iter().collect();
+    sources
+        .iter()
+        .map(|s| {
+            if is_unchanged(&s.path) {
+                by_path.remove(&s.path)
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
 /// A reused note keeps its parse but takes the current source record.
 fn rebase(mut parsed: Parsed, source: &SourceFile) -> Parsed {
-    if let Some(note) = parsed.note.as_mut().filter(|n| n.source != *source) {
+    // Compared as bytes: `Path`'s own equality walks components, which costs more than the copy.
+    let same = |a: &Path, b: &Path| a.as_os_str() == b.as_os_str();
+    let changed = |n: &&mut Note| {
+        !same(&n.source.path, &source.path)
+            || !same(&n.source.rel, &source.rel)
+            || !same(&n.source.display, &source.display)
+    };
+    if let Some(note) = parsed.note.as_mut().filter(changed) {
         note.source = source.clone();
     }
     parsed
