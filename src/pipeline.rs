@@ -106,10 +106,6 @@ impl Built {
                 (source.path.clone(), Parsed { note, diagnostics })
             })
             .collect();
-        // The old pages are tens of thousands of allocations: freed on another thread, off the
-        // path from a save to the reload.
-        let retired = std::mem::take(&mut self.site.pages);
-        std::thread::spawn(move || drop(retired));
         Previous {
             sources: Some((self.sources, self.scan_diagnostics)),
             parsed,

@@ -122,10 +122,14 @@ pub fn build(
     let urls = Urls {
         pretty: input.config.pretty_urls,
     };
-    let pages = assign_pages(&notes, urls, input.drafts);
-    let hidden: Vec<bool> = pages.iter().map(|p| p.hidden).collect();
+    let hidden: Vec<bool> = notes.iter().map(|n| is_hidden(n, input.drafts)).collect();
     let outline = reuse::resolution_outline(&notes, &hidden, input.images);
     let reuse = previous.reusable(&notes, outline, input.is_unchanged);
+    // Pages follow from the paths and visibility, which the outline covers.
+    let pages = match reuse.pages {
+        Some(pages) => pages,
+        None => assign_pages(&notes, &hidden, urls),
+    };
     let resolved_again: Vec<NoteId> = (0..notes.len())
         .filter(|&id| reuse.resolved[id].is_none())
         .collect();
@@ -284,7 +288,7 @@ fn page_inputs(graph: &LinkGraph, id: NoteId) -> blake3::Hash {
 }
 
 /// Slugs from file paths; a clash (`A b.md` and `a-b.md`) gets `-2`, `-3` in path order.
-fn assign_pages(notes: &[Note], urls: Urls, drafts: bool) -> Vec<NotePage> {
+fn assign_pages(notes: &[Note], hidden: &[bool], urls: Urls) -> Vec<NotePage> {
     let bases: Vec<String> = notes
         .par_iter()
         .map(|note| path_slug(&note.source.rel))
@@ -298,10 +302,10 @@ fn assign_pages(notes: &[Note], urls: Urls, drafts: bool) -> Vec<NotePage> {
             *count
         })
         .collect();
-    notes
+    hidden
         .par_iter()
         .zip(bases.par_iter().zip(clashes))
-        .map(|(note, (base, clash))| {
+        .map(|(&hidden, (base, clash))| {
             let slug = if clash == 1 {
                 base.clone()
             } else {
@@ -311,10 +315,15 @@ fn assign_pages(notes: &[Note], urls: Urls, drafts: bool) -> Vec<NotePage> {
                 file: urls.note_file(&slug),
                 url: urls.note_url(&slug),
                 slug,
-                hidden: note.front.private || (note.front.draft && !drafts),
+                hidden,
             }
         })
         .collect()
+}
+
+/// Private notes, and drafts unless they are asked for, are left out of the output.
+fn is_hidden(note: &Note, drafts: bool) -> bool {
+    note.front.private || (note.front.draft && !drafts)
 }
 
 /// Each note's place when all notes are sorted by lower-case title (ties in path order): sorting by

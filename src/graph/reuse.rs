@@ -37,6 +37,7 @@ pub struct LinkCache {
     related_state: RelatedState,
     page_inputs: Vec<blake3::Hash>,
     tables: Option<std::sync::Arc<super::resolve::Tables>>,
+    pages: Vec<super::NotePage>,
 }
 
 /// Collects what `Hash` values write, for one blake3 call (std's `Hash` writes lengths, so fields
@@ -70,6 +71,8 @@ pub(super) struct Reuse {
     pub page_inputs: Option<Vec<blake3::Hash>>,
     /// The resolver's lookup tables.
     pub tables: Option<std::sync::Arc<super::resolve::Tables>>,
+    /// Every note's page (slug, file, URL).
+    pub pages: Option<Vec<super::NotePage>>,
 }
 
 impl LinkCache {
@@ -102,6 +105,7 @@ impl LinkCache {
             related_state: std::mem::take(&mut graph.related_state),
             page_inputs: std::mem::take(&mut graph.page_inputs),
             tables: graph.tables.take(),
+            pages: std::mem::take(&mut site.pages),
         }
     }
 
@@ -124,6 +128,7 @@ impl LinkCache {
                 related: None,
                 page_inputs: None,
                 tables: None,
+                pages: None,
             };
         }
         let resolved = std::mem::take(&mut self.notes)
@@ -144,6 +149,7 @@ impl LinkCache {
             )),
             page_inputs: Some(std::mem::take(&mut self.page_inputs)),
             tables: self.tables.take(),
+            pages: Some(std::mem::take(&mut self.pages)),
         }
     }
 }
@@ -293,6 +299,10 @@ mod tests {
             assert_eq!(incremental.graph.related, full.graph.related, "{edit}");
             assert_eq!(incremental.graph.diagnostics, full.graph.diagnostics);
             assert_eq!(incremental.graph.page_inputs, full.graph.page_inputs);
+            assert_eq!(
+                format!("{:?}", incremental.pages),
+                format!("{:?}", full.pages)
+            );
             assert_eq!(incremental_diags.into_sorted(), full_diags.into_sorted());
             assert_eq!(
                 format!("{:?}", incremental.topics),
