@@ -37,7 +37,8 @@ pub struct Built {
     pub timings: Timings,
     /// Each note's parse diagnostics, by absolute path (kept for reuse by the next rebuild).
     pub parse_diagnostics: Vec<Vec<Diagnostic>>,
-    /// Each note's search document and the index parts made from them (kept for reuse by the next rebuild).
+    /// Each note's search document and the index parts made from them (kept for reuse by the
+    /// next rebuild).
     pub search: search::SearchCache,
     /// What the scan reported (kept with `sources` for the next rebuild).
     pub scan_diagnostics: Vec<Diagnostic>,
@@ -102,7 +103,7 @@ impl Built {
             .iter()
             .zip(std::mem::take(&mut self.parse_diagnostics))
             .map(|(source, diagnostics)| {
-                let note = notes.next_if(|n| n.source.path == source.path);
+                let note = notes.next_if(|n| n.source.path.as_os_str() == source.path.as_os_str());
                 (source.path.clone(), Parsed { note, diagnostics })
             })
             .collect();

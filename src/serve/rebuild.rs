@@ -151,7 +151,6 @@ impl Live {
         let diagnostics: Vec<Diagnostic> = std::mem::take(&mut built.diagnostics).into_sorted();
         let failed = diagnostics.iter().any(|d| d.severity == Severity::Error);
         // The overlay shows errors, and warnings a save introduced (not the ones the site always had).
-        // A site may carry tens of thousands of warnings: each is formatted once per rebuild.
         let first = self.builds == 0;
         self.builds += 1;
         // A site may carry tens of thousands of warnings: they are told apart by a hash, not text.
