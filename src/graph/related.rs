@@ -5,7 +5,7 @@
 use rayon::prelude::*;
 
 use super::resolve::{LinkTarget, NoteId};
-use super::similarity::{HashedVector, TextIndex};
+use super::similarity::{HashedVector, Indexed, TextIndex};
 use super::topics::Topics;
 use crate::parse::Note;
 
@@ -28,10 +28,10 @@ pub struct RelatedInput<'a> {
     pub topics: &'a Topics,
 }
 
-/// What a build keeps of its ranking for the next one: every note's text vector and neighbours.
+/// What a build keeps of its ranking for the next one: the text index and every note's neighbours.
 #[derive(Debug, Clone, Default)]
 pub struct RelatedState {
-    vectors: Vec<HashedVector>,
+    index: TextIndex,
     neighbours: Vec<Vec<NoteId>>,
 }
 
@@ -48,21 +48,29 @@ pub struct Ranking {
 /// besides text vectors and neighbours.
 pub type PreviousRelated = (Vec<Vec<Related>>, RelatedState);
 
-/// Related notes for every note (empty for hidden ones). With `previous`, only the notes whose
-/// ranking can have changed are ranked again: a note is ranked from its own vector, its
-/// neighbours, topics and the vectors of notes sharing a term with it, so when the neighbours are
-/// the same, a note that shares no term with any note whose vector changed (before or after the
-/// change) ranks exactly as before.
+/// Related notes for every note (empty for hidden ones). With `previous`, the text index is
+/// updated rather than rebuilt, and only the notes whose ranking can have changed are ranked again:
+/// a note is ranked from its own vector, its neighbours, topics and the vectors of notes sharing a
+/// term with it, so when the neighbours are the same, a note that shares no term with any note
+/// whose vector changed (before or after the change) ranks exactly as before.
 pub fn related(input: &RelatedInput<'_>, previous: Option<PreviousRelated>) -> Ranking {
-    let text = TextIndex::build(input.notes, input.hidden);
+    let (lists, old) = match previous {
+        Some((lists, old)) => (Some(lists), Some(old)),
+        None => (None, None),
+    };
+    let (old_index, old_neighbours) = match old {
+        Some(old) => (Some(old.index), Some(old.neighbours)),
+        None => (None, None),
+    };
+    let Indexed { index, changed } = TextIndex::build(input.notes, input.hidden, old_index);
     let state = RelatedState {
-        vectors: text.hashed_vectors(),
+        index,
         neighbours: neighbours(input.links, input.hidden),
     };
     let visible = input.hidden.iter().filter(|h| !**h).count().max(1) as f64;
     let ranker = Ranker {
         input,
-        text: &text,
+        text: &state.index,
         neighbours: &state.neighbours,
         visible,
     };
@@ -80,10 +88,13 @@ pub fn related(input: &RelatedInput<'_>, previous: Option<PreviousRelated>) -> R
             )
             .collect()
     };
-    let reusable = previous.and_then(|(lists, old)| {
-        let again = to_rank_again(&old, &state, &text, lists.len())?;
-        Some((lists, again))
-    });
+    let same_links = old_neighbours.is_some_and(|n| n == state.neighbours);
+    let reusable = match (lists, changed) {
+        (Some(lists), Some(changed)) if same_links && lists.len() == input.notes.len() => {
+            Some((lists, to_rank_again(&changed, &state.index)))
+        }
+        _ => None,
+    };
     match reusable {
         Some((mut lists, again)) => {
             for (id, list) in again.iter().zip(rank(&again)) {
@@ -103,41 +114,19 @@ pub fn related(input: &RelatedInput<'_>, previous: Option<PreviousRelated>) -> R
     }
 }
 
-/// The notes whose ranking may differ from `old`'s: those whose vector changed and those sharing a
-/// term with such a vector, old or new. `None` when everything must be ranked again (other
-/// neighbours, another number of notes, or so many changes that a full ranking is as cheap).
-fn to_rank_again(
-    old: &RelatedState,
-    new: &RelatedState,
-    text: &TextIndex<'_>,
-    notes: usize,
-) -> Option<Vec<NoteId>> {
-    if old.vectors.len() != notes || new.vectors.len() != notes || old.neighbours != new.neighbours
-    {
-        return None;
-    }
-    let same = |a: &HashedVector, b: &HashedVector| {
-        a.len() == b.len()
-            && a.iter()
-                .zip(b)
-                .all(|(x, y)| x.0 == y.0 && x.1.to_bits() == y.1.to_bits())
-    };
-    let changed: Vec<NoteId> = (0..notes)
-        .filter(|&id| !same(&old.vectors[id], &new.vectors[id]))
-        .collect();
-    if changed.len() * 4 > notes {
-        return None;
-    }
+/// The notes whose ranking may differ from the previous build's: those whose vector changed and
+/// those sharing a term with such a vector, old or new.
+fn to_rank_again(changed: &[(NoteId, HashedVector)], index: &TextIndex) -> Vec<NoteId> {
     let terms: rustc_hash::FxHashSet<u64> = changed
         .iter()
-        .flat_map(|&id| old.vectors[id].iter().chain(&new.vectors[id]))
+        .flat_map(|(id, old)| old.iter().chain(index.vector_of(*id)))
         .map(|&(hash, _)| hash)
         .collect();
-    let mut again = text.notes_sharing(&terms);
-    again.extend(changed);
+    let mut again = index.notes_sharing(&terms);
+    again.extend(changed.iter().map(|(id, _)| *id));
     again.sort_unstable();
     again.dedup();
-    Some(again)
+    again
 }
 
 /// Topics with more notes than this are not enumerated for candidates: they only add to the score of
@@ -150,7 +139,7 @@ const SORTED_CANDIDATES: usize = 8 * MAX_RELATED;
 
 struct Ranker<'a> {
     input: &'a RelatedInput<'a>,
-    text: &'a TextIndex<'a>,
+    text: &'a TextIndex,
     /// Per note, the notes it links to or from: sorted, no duplicates.
     neighbours: &'a [Vec<NoteId>],
     visible: f64,
@@ -285,7 +274,7 @@ impl Ranker<'_> {
             ));
         }
         if candidate.cosine > 0.05 {
-            let terms = self.text.shared_terms(id, other, 3);
+            let terms = self.text.shared_terms(self.input.notes, id, other, 3);
             if !terms.is_empty() {
                 reasons.push((
                     1.5 * candidate.cosine,
@@ -532,18 +521,11 @@ mod incremental_tests {
                 topics: &topics,
             };
             let full = related(&input, None).lists;
-            if let Some((_, old)) = &previous {
-                let text = TextIndex::build(&notes, &hidden);
-                let new = RelatedState {
-                    vectors: text.hashed_vectors(),
-                    neighbours: neighbours(&links, &hidden),
-                };
-                if to_rank_again(old, &new, &text, count).is_some_and(|a| a.len() < count) {
-                    updated_in_part += 1;
-                }
-            }
             let updated = related(&input, previous.take());
             assert_eq!(updated.lists, full, "round {round}, note {edited}");
+            if updated.ranked.as_ref().is_some_and(|r| r.len() < count) {
+                updated_in_part += 1;
+            }
             previous = Some((updated.lists, updated.state));
         }
         assert!(

@@ -1,10 +1,15 @@
 //! Text similarity for the related-notes ranking: TF-IDF vectors of each note's most distinctive
 //! terms (from the counts the parse stage made) and the inverted index over them, so a note's
 //! similar notes are found through the postings of its terms, not by comparing every pair.
+//!
+//! Everything is keyed by term hash and owned, so `serve` keeps the index and updates it after a
+//! save ([`TextIndex::update`]): document frequencies change by the saved notes' terms only, and
+//! only the notes holding a term whose frequency moved within the counted range get new vectors.
+//! Ties between equal weights go to the lower hash, so an updated index equals a rebuilt one.
 
 use rayon::prelude::*;
-use rustc_hash::FxHashMap as HashMap;
-use std::sync::atomic::{AtomicU32, Ordering};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::sync::Arc;
 
 use super::related::Candidates;
 use super::resolve::NoteId;
@@ -16,79 +21,193 @@ const TERMS_PER_NOTE: usize = 48;
 /// posting lists would make the stage quadratic.
 const MAX_DF_FRACTION: f64 = 0.2;
 const MAX_DF: f64 = 100.0;
+/// More saved notes than this share of all notes: rebuilding is as cheap as updating.
+const UPDATE_LIMIT: usize = 8;
 
-/// TF-IDF vectors of each note's most distinctive terms, and the inverted index over them.
-pub(super) struct TextIndex<'a> {
-    vectors: Vec<Vec<(u32, f64)>>,
-    /// By term id: the notes whose vector holds the term, with its weight there.
-    postings: Vec<Vec<(NoteId, f64)>>,
-    terms: Vec<&'a str>,
-    /// By term id: the term's hash (what identifies a term across builds; ids do not).
-    hashes: Vec<u64>,
-}
-
-/// A note's TF-IDF vector by term hash, comparable between builds.
+/// A note's TF-IDF vector: (term hash, weight), strongest first, unit length.
 pub type HashedVector = Vec<(u64, f64)>;
 
-impl<'a> TextIndex<'a> {
-    /// Merges the term counts the parse stage made into term ids and document frequencies, then
-    /// keeps each note's most distinctive terms.
-    pub(super) fn build(notes: &'a [Note], hidden: &[bool]) -> TextIndex<'a> {
-        let vocabulary = Vocabulary::build(notes, hidden);
-        let with_terms = notes
+/// TF-IDF vectors of each note's most distinctive terms, and the inverted index over them.
+#[derive(Debug, Clone, Default)]
+pub(super) struct TextIndex {
+    df: Frequencies,
+    /// Visible notes with at least one term.
+    with_terms: usize,
+    /// By note: the term hashes it was indexed with (shared with its counts; empty when hidden).
+    counted: Vec<Arc<[u64]>>,
+    vectors: Vec<HashedVector>,
+    /// By term hash: the notes whose vector holds the term, with its weight there, by note id.
+    postings: HashMap<u64, Vec<(NoteId, f64)>>,
+}
+
+/// A rebuilt or updated index, and the notes whose vectors changed (`None`: possibly all).
+pub(super) struct Indexed {
+    pub index: TextIndex,
+    /// Notes whose vector differs from the previous index's, with that previous vector.
+    pub changed: Option<Vec<(NoteId, HashedVector)>>,
+}
+
+impl TextIndex {
+    /// The index of `notes`, updated from `previous` when only a few notes changed.
+    pub(super) fn build(notes: &[Note], hidden: &[bool], previous: Option<TextIndex>) -> Indexed {
+        let counted: Vec<Arc<[u64]>> = notes
             .iter()
             .zip(hidden)
-            .filter(|(note, hidden)| !**hidden && !note.terms.is_empty());
-        let n = with_terms.count().max(1) as f64;
-        let max_df = (n * MAX_DF_FRACTION).clamp(2.0, MAX_DF);
-        let vectors: Vec<Vec<(u32, f64)>> = (0..notes.len())
-            .into_par_iter()
-            .map(|id| {
-                let tf = vocabulary.note_terms(notes, hidden, id);
-                top_terms(tf, &vocabulary.df, n, max_df)
+            .map(|(note, &hidden)| match hidden {
+                true => Arc::from(Vec::new()),
+                false => note.terms.hashes.clone(),
             })
             .collect();
-        let mut postings: Vec<Vec<(NoteId, f64)>> = vec![Vec::new(); vocabulary.terms.len()];
-        for (note, vector) in vectors.iter().enumerate() {
-            for &(term, weight) in vector {
-                postings[term as usize].push((note, weight));
-            }
+        if let Some(updated) = previous.and_then(|p| p.update(notes, &counted)) {
+            return updated;
         }
-        TextIndex {
-            vectors,
-            postings,
-            terms: vocabulary.terms,
-            hashes: vocabulary.hashes,
+        Indexed {
+            index: TextIndex::full(notes, counted),
+            changed: None,
         }
     }
 
-    /// Every note's vector by term hash, in the vector's order.
-    pub(super) fn hashed_vectors(&self) -> Vec<HashedVector> {
-        self.vectors
-            .par_iter()
-            .map(|v| {
-                v.iter()
-                    .map(|&(t, w)| (self.hashes[t as usize], w))
-                    .collect()
+    fn full(notes: &[Note], counted: Vec<Arc<[u64]>>) -> TextIndex {
+        let df = Frequencies::count(&counted);
+        let with_terms = counted.iter().filter(|c| !c.is_empty()).count();
+        let mut index = TextIndex {
+            df,
+            with_terms,
+            counted,
+            vectors: Vec::new(),
+            postings: HashMap::default(),
+        };
+        index.vectors = (0..notes.len())
+            .into_par_iter()
+            .map(|id| index.vector(notes, id))
+            .collect();
+        for (note, vector) in index.vectors.iter().enumerate() {
+            for &(term, weight) in vector {
+                index.postings.entry(term).or_default().push((note, weight));
+            }
+        }
+        index
+    }
+
+    /// Applies the saved notes (those whose counts are not the ones indexed); `None` when the notes
+    /// are not the same set or too many changed.
+    fn update(mut self, notes: &[Note], counted: &[Arc<[u64]>]) -> Option<Indexed> {
+        if self.counted.len() != notes.len() {
+            return None;
+        }
+        // A note parsed again has new counts; a reused one shares its counts with this index.
+        let same =
+            |a: &Arc<[u64]>, b: &Arc<[u64]>| Arc::ptr_eq(a, b) || a.is_empty() && b.is_empty();
+        let saved: Vec<NoteId> = (0..notes.len())
+            .filter(|&id| !same(&self.counted[id], &counted[id]))
+            .collect();
+        let with_terms = counted.iter().filter(|c| !c.is_empty()).count();
+        if saved.len() * UPDATE_LIMIT > notes.len() || with_terms != self.with_terms {
+            return None;
+        }
+        let max_df = self.max_df();
+        let mut moved: HashSet<u64> = HashSet::default();
+        for &id in &saved {
+            for (hash, before, after) in self.df.replace(&self.counted[id], &counted[id]) {
+                let counts = |d: u32| d > 1 && f64::from(d) <= max_df;
+                if counts(before) || counts(after) {
+                    moved.insert(hash);
+                }
+            }
+            self.counted[id] = counted[id].clone();
+        }
+        let mut again = self.holders(&moved);
+        again.extend(saved);
+        again.sort_unstable();
+        again.dedup();
+        let mut changed = Vec::new();
+        for id in again {
+            let vector = self.vector(notes, id);
+            if vector != self.vectors[id] {
+                let old = std::mem::replace(&mut self.vectors[id], vector);
+                self.repost(id, &old);
+                changed.push((id, old));
+            }
+        }
+        Some(Indexed {
+            index: self,
+            changed: Some(changed),
+        })
+    }
+
+    /// Notes (among all) holding any of `terms`: each note's hashes are sorted, so a search each.
+    fn holders(&self, terms: &HashSet<u64>) -> Vec<NoteId> {
+        if terms.is_empty() {
+            return Vec::new();
+        }
+        let terms: Vec<u64> = terms.iter().copied().collect();
+        (0..self.counted.len())
+            .into_par_iter()
+            .filter(|&id| {
+                let held = &self.counted[id];
+                terms.iter().any(|t| held.binary_search(t).is_ok())
             })
             .collect()
     }
 
-    /// The notes whose vectors hold any of the terms with these hashes.
-    pub(super) fn notes_sharing(&self, hashes: &rustc_hash::FxHashSet<u64>) -> Vec<NoteId> {
-        let mut notes: Vec<NoteId> = (0..self.hashes.len())
-            .filter(|&t| hashes.contains(&self.hashes[t]))
-            .flat_map(|t| self.postings[t].iter().map(|&(note, _)| note))
+    /// Moves note `id`'s postings from its `old` vector's terms to its current vector's terms.
+    fn repost(&mut self, id: NoteId, old: &HashedVector) {
+        for (term, _) in old {
+            if let Some(list) = self.postings.get_mut(term) {
+                list.retain(|&(note, _)| note != id);
+                if list.is_empty() {
+                    self.postings.remove(term);
+                }
+            }
+        }
+        for &(term, weight) in &self.vectors[id] {
+            let list = self.postings.entry(term).or_default();
+            let at = list.partition_point(|&(note, _)| note < id);
+            list.insert(at, (id, weight));
+        }
+    }
+
+    fn max_df(&self) -> f64 {
+        (self.with_terms.max(1) as f64 * MAX_DF_FRACTION).clamp(2.0, MAX_DF)
+    }
+
+    /// The highest-weighted terms of note `id`, as a unit vector.
+    fn vector(&self, notes: &[Note], id: NoteId) -> HashedVector {
+        let terms = &notes[id].terms;
+        if self.counted[id].is_empty() {
+            return Vec::new();
+        }
+        let n = self.with_terms.max(1) as f64;
+        let max_df = self.max_df();
+        let mut weighted: HashedVector = (0..terms.len())
+            .filter_map(|k| {
+                let hash = terms.hashes[k];
+                let d = f64::from(self.df.get(hash));
+                let tf = f64::from(terms.counts[k]);
+                (d > 1.0 && d <= max_df).then(|| (hash, (1.0 + tf.ln()) * (n / d).ln()))
+            })
             .collect();
-        notes.sort_unstable();
-        notes.dedup();
-        notes
+        let order = |a: &(u64, f64), b: &(u64, f64)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+        if weighted.len() > TERMS_PER_NOTE {
+            weighted.select_nth_unstable_by(TERMS_PER_NOTE - 1, order);
+            weighted.truncate(TERMS_PER_NOTE);
+        }
+        weighted.sort_unstable_by(order);
+        let norm = weighted.iter().map(|(_, w)| w * w).sum::<f64>().sqrt();
+        if norm > 0.0 {
+            weighted.iter_mut().for_each(|(_, w)| *w /= norm);
+        }
+        weighted
+    }
+
+    pub(super) fn vector_of(&self, id: NoteId) -> &HashedVector {
+        &self.vectors[id]
     }
 
     /// Adds the cosine similarity with every note sharing a distinctive term.
     pub(super) fn add_cosines(&self, id: NoteId, candidates: &mut Candidates) {
-        for &(term, weight) in &self.vectors[id] {
-            for &(other, w) in &self.postings[term as usize] {
+        for (term, weight) in &self.vectors[id] {
+            for &(other, w) in self.postings.get(term).map_or(&[][..], Vec::as_slice) {
                 if other != id {
                     candidates.entry(other).cosine += weight * w;
                 }
@@ -96,14 +215,35 @@ impl<'a> TextIndex<'a> {
         }
     }
 
-    pub(super) fn shared_terms(&self, a: NoteId, b: NoteId, max: usize) -> Vec<&'a str> {
+    /// The notes whose vectors hold any of the terms with these hashes.
+    pub(super) fn notes_sharing(&self, hashes: &HashSet<u64>) -> Vec<NoteId> {
+        let mut notes: Vec<NoteId> = hashes
+            .iter()
+            .filter_map(|h| self.postings.get(h))
+            .flat_map(|list| list.iter().map(|&(note, _)| note))
+            .collect();
+        notes.sort_unstable();
+        notes.dedup();
+        notes
+    }
+
+    /// Up to `max` terms the vectors of `a` and `b` share, strongest first, as words of `a`.
+    pub(super) fn shared_terms<'n>(
+        &self,
+        notes: &'n [Note],
+        a: NoteId,
+        b: NoteId,
+        max: usize,
+    ) -> Vec<&'n str> {
         // Vectors hold at most TERMS_PER_NOTE terms: a scan beats building a map.
         let other = &self.vectors[b];
+        let terms = &notes[a].terms;
         let mut shared: Vec<(f64, &str)> = self.vectors[a]
             .iter()
             .filter_map(|(t, w)| {
                 let (_, w2) = other.iter().find(|(t2, _)| t2 == t)?;
-                Some((w * w2, self.terms[*t as usize]))
+                let k = terms.hashes.binary_search(t).ok()?;
+                Some((w * w2, terms.text(k)))
             })
             .collect();
         shared.sort_by(|x, y| y.0.total_cmp(&x.0).then_with(|| x.1.cmp(y.1)));
@@ -111,134 +251,78 @@ impl<'a> TextIndex<'a> {
     }
 }
 
-/// Term ids are assigned by this many hash maps in parallel, each owning the hashes whose top bits
-/// select it. A fixed number, so ids (which break ties) never depend on the number of threads.
+/// Document frequencies by term hash, in a fixed number of maps each owning the hashes whose top
+/// bits select it, so they are counted in parallel.
+#[derive(Debug, Clone, Default)]
+struct Frequencies(Vec<HashMap<u64, u32>>);
+
 const SHARDS: usize = 8;
 
 fn shard_of(hash: u64) -> usize {
     (hash >> (64 - SHARDS.trailing_zeros())) as usize
 }
 
-/// Where each shard's run starts in sorted `hashes` (and, last, where the hashes end).
-fn shard_runs(hashes: &[u64]) -> [usize; SHARDS + 1] {
-    let mut runs = [hashes.len(); SHARDS + 1];
-    let mut shard = 0;
-    for (k, &hash) in hashes.iter().enumerate() {
-        while shard <= shard_of(hash) {
-            runs[shard] = k;
-            shard += 1;
-        }
-    }
-    runs
-}
-
-/// Every distinct term of the visible notes, with a dense id, and how many notes hold it.
-struct Vocabulary<'a> {
-    df: Vec<u32>,
-    terms: Vec<&'a str>,
-    hashes: Vec<u64>,
-    /// The shard-local id of each visible note's each term, notes one after another (`starts`
-    /// says where); a shard's global ids start at its offset.
-    ids: Vec<AtomicU32>,
-    starts: Vec<usize>,
-    offsets: [u32; SHARDS],
-}
-
-impl<'a> Vocabulary<'a> {
-    fn build(notes: &'a [Note], hidden: &[bool]) -> Vocabulary<'a> {
-        let mut starts = Vec::with_capacity(notes.len() + 1);
-        let mut total = 0;
-        for (note, &hidden) in notes.iter().zip(hidden) {
-            starts.push(total);
-            total += if hidden { 0 } else { note.terms.len() };
-        }
-        starts.push(total);
-        // A note's terms are sorted by hash, so each shard's terms are one run within every note:
-        // found in one pass over each note, so the shards read only their own runs.
-        let runs: Vec<[usize; SHARDS + 1]> = notes
-            .par_iter()
-            .zip(hidden)
-            .map(|(note, &hidden)| shard_runs(if hidden { &[] } else { &note.terms.hashes }))
-            .collect();
-        let ids: Vec<AtomicU32> = (0..total).map(|_| AtomicU32::new(0)).collect();
-        let shards: Vec<(Vec<u32>, Vec<&str>, Vec<u64>)> = (0..SHARDS)
+impl Frequencies {
+    fn count(counted: &[Arc<[u64]>]) -> Frequencies {
+        // A note's hashes are sorted, so each shard's terms are one run within every note.
+        let maps = (0..SHARDS)
             .into_par_iter()
             .map(|shard| {
-                let mut local: HashMap<u64, u32> = HashMap::default();
-                let (mut df, mut terms, mut hashes) = (Vec::new(), Vec::new(), Vec::new());
-                for (id, note) in notes.iter().enumerate() {
-                    let counts = &note.terms;
-                    for k in runs[id][shard]..runs[id][shard + 1] {
-                        let local_id = *local.entry(counts.hashes[k]).or_insert_with(|| {
-                            terms.push(counts.text(k));
-                            hashes.push(counts.hashes[k]);
-                            df.push(0);
-                            (terms.len() - 1) as u32
-                        });
-                        df[local_id as usize] += 1;
-                        ids[starts[id] + k].store(local_id, Ordering::Relaxed);
+                let mut df: HashMap<u64, u32> = HashMap::default();
+                for hashes in counted {
+                    let start = hashes.partition_point(|&h| shard_of(h) < shard);
+                    for &hash in hashes[start..]
+                        .iter()
+                        .take_while(|&&h| shard_of(h) == shard)
+                    {
+                        *df.entry(hash).or_default() += 1;
                     }
                 }
-                (df, terms, hashes)
+                df
             })
             .collect();
-        let mut vocabulary = Vocabulary {
-            df: Vec::new(),
-            terms: Vec::new(),
-            hashes: Vec::new(),
-            ids,
-            starts,
-            offsets: [0; SHARDS],
-        };
-        for (shard, (df, terms, hashes)) in shards.into_iter().enumerate() {
-            vocabulary.offsets[shard] = vocabulary.terms.len() as u32;
-            vocabulary.df.extend(df);
-            vocabulary.terms.extend(terms);
-            vocabulary.hashes.extend(hashes);
+        Frequencies(maps)
+    }
+
+    fn get(&self, hash: u64) -> u32 {
+        self.0[shard_of(hash)].get(&hash).copied().unwrap_or(0)
+    }
+
+    /// Replaces one note's terms `old` by `new`; returns (hash, before, after) of each term whose
+    /// frequency changed.
+    fn replace(&mut self, old: &[u64], new: &[u64]) -> Vec<(u64, u32, u32)> {
+        let mut moved = Vec::new();
+        let (mut i, mut j) = (0, 0);
+        while i < old.len() || j < new.len() {
+            let (hash, delta) = match (old.get(i), new.get(j)) {
+                (Some(&a), Some(&b)) if a == b => {
+                    (i, j) = (i + 1, j + 1);
+                    continue;
+                }
+                (Some(&a), Some(&b)) if a < b => {
+                    i += 1;
+                    (a, -1)
+                }
+                (Some(&a), None) => {
+                    i += 1;
+                    (a, -1)
+                }
+                (_, Some(&b)) => {
+                    j += 1;
+                    (b, 1)
+                }
+                (None, None) => break,
+            };
+            let map = &mut self.0[shard_of(hash)];
+            let before = map.get(&hash).copied().unwrap_or(0);
+            let after = before.saturating_add_signed(delta);
+            if after == 0 {
+                map.remove(&hash);
+            } else {
+                map.insert(hash, after);
+            }
+            moved.push((hash, before, after));
         }
-        vocabulary
+        moved
     }
-
-    /// A note's terms as (id, count).
-    fn note_terms<'n>(
-        &'n self,
-        notes: &'n [Note],
-        hidden: &[bool],
-        id: NoteId,
-    ) -> impl Iterator<Item = (u32, u32)> + 'n {
-        let terms = &notes[id].terms;
-        let len = if hidden[id] { 0 } else { terms.len() };
-        let ids = &self.ids[self.starts[id]..];
-        (0..len).map(move |k| {
-            let shard = shard_of(terms.hashes[k]);
-            let global = self.offsets[shard] + ids[k].load(Ordering::Relaxed);
-            (global, terms.counts[k])
-        })
-    }
-}
-
-/// The note's highest-weighted terms, as a unit vector.
-fn top_terms(
-    tf: impl Iterator<Item = (u32, u32)>,
-    df: &[u32],
-    n: f64,
-    max_df: f64,
-) -> Vec<(u32, f64)> {
-    let mut weighted: Vec<(u32, f64)> = tf
-        .filter_map(|(id, count)| {
-            let d = f64::from(df[id as usize]);
-            (d > 1.0 && d <= max_df).then(|| (id, (1.0 + f64::from(count).ln()) * (n / d).ln()))
-        })
-        .collect();
-    let order = |a: &(u32, f64), b: &(u32, f64)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
-    if weighted.len() > TERMS_PER_NOTE {
-        weighted.select_nth_unstable_by(TERMS_PER_NOTE - 1, order);
-        weighted.truncate(TERMS_PER_NOTE);
-    }
-    weighted.sort_unstable_by(order);
-    let norm = weighted.iter().map(|(_, w)| w * w).sum::<f64>().sqrt();
-    if norm > 0.0 {
-        weighted.iter_mut().for_each(|(_, w)| *w /= norm);
-    }
-    weighted
 }

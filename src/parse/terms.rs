@@ -14,7 +14,8 @@ use rustc_hash::FxHashMap as HashMap;
 /// only `hashes` and `counts`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TermCounts {
-    pub hashes: Vec<u64>,
+    /// Shared: the related-notes index keeps each note's hashes until the next build.
+    pub hashes: std::sync::Arc<[u64]>,
     pub counts: Vec<u32>,
     /// The words in hash order, one after another (one allocation per note, not one per word);
     /// word `i` ends at `ends[i]`.
@@ -64,7 +65,7 @@ impl TermCounts {
         }
         counted.sort_unstable_by_key(|c| c.hash);
         let mut counts = TermCounts {
-            hashes: counted.iter().map(|c| c.hash).collect(),
+            hashes: counted.iter().map(|c| c.hash).collect::<Vec<_>>().into(),
             counts: counted.iter().map(|c| c.count).collect(),
             text: String::with_capacity(seen.len()),
             ends: Vec::with_capacity(counted.len()),
