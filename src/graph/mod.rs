@@ -150,11 +150,17 @@ pub fn build(
         ..LinkGraph::default()
     };
     for resolved in resolved {
-        diagnostics.extend(resolved.diagnostics.iter().cloned());
         graph.links.push(resolved.links);
         graph.images.push(resolved.images);
         graph.diagnostics.push(resolved.diagnostics);
     }
+    // Copied in parallel: a copied site can carry tens of thousands of link warnings.
+    let copies: Vec<crate::diag::Diagnostic> = graph
+        .diagnostics
+        .par_iter()
+        .flat_map_iter(|list| list.iter().cloned())
+        .collect();
+    diagnostics.extend(copies);
     let kept_backlinks = reuse
         .backlinks
         .filter(|old| reuse::backlinks_hold(old, &notes, &graph.links, &hidden, &resolved_again));
