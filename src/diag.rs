@@ -4,7 +4,6 @@
 //! [`Diagnostics`] collector, and the command decides at the end how to show them and which exit code
 //! they lead to.
 
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -176,7 +175,7 @@ impl Diagnostics {
 
     /// Sorted by path, line and column so output is stable and grouped per file.
     pub fn into_sorted(mut self) -> Vec<Diagnostic> {
-        self.items.par_sort_by(|a, b| {
+        self.items.sort_by(|a, b| {
             (&a.path, a.line, a.column, &a.message).cmp(&(&b.path, b.line, b.column, &b.message))
         });
         self.items.dedup();
