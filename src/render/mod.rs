@@ -138,8 +138,8 @@ impl Renderer {
             .map(|(&id, cached)| {
                 let file = &site.pages[id].file;
                 let html = match cached {
-                    Some(hit) => Ok(hit),
-                    None => self.timed(file, "note.html", || page.note(id)),
+                    Lookup::Hit(hit) => Ok(hit),
+                    Lookup::Miss(key) => self.timed(file, "note.html", || page.note(id, key)),
                 };
                 (file.clone(), html)
             })
@@ -198,6 +198,12 @@ impl Renderer {
 /// The page cache's key: the template name and the page's whole context. serde_json writes a
 /// context in many small pieces; buffering them lets blake3 hash whole blocks, which cut a save's
 /// rebuild on a 10k-note site from 1.73 s to 1.48 s (`bench/serve-latency --corpus 10k`, medians).
+/// A note page looked up in the cache: found, or to be rendered (and kept under its key, if any).
+enum Lookup {
+    Hit(Bytes),
+    Miss(Option<blake3::Hash>),
+}
+
 struct PageRenderer<'a> {
     r: &'a Renderer,
     site: &'a Site,
@@ -277,23 +283,29 @@ impl<'a> PageRenderer<'a> {
     }
 
     /// The note pages the cache holds, found with one lock for all (nearly every page of `serve`'s
-    /// second and later builds is found here).
-    fn cached_notes(&self, notes: &[NoteId]) -> Vec<Option<Bytes>> {
+    /// second and later builds is found here); a miss carries its key for [`Self::note`].
+    fn cached_notes(&self, notes: &[NoteId]) -> Vec<Lookup> {
         let (Some(cache), Some(outline)) = (&self.r.cache, &self.outline) else {
-            return vec![None; notes.len()];
+            return notes.iter().map(|_| Lookup::Miss(None)).collect();
         };
         let keys: Vec<blake3::Hash> = notes
             .par_iter()
             .map(|&id| cache::note_key(outline, self.site, self.assets, id))
             .collect();
-        cache.get_all(&keys)
+        let hits = cache.get_all(&keys);
+        keys.into_iter()
+            .zip(hits)
+            .map(|(key, hit)| hit.map_or(Lookup::Miss(Some(key)), Lookup::Hit))
+            .collect()
     }
 
-    fn note(&self, id: NoteId) -> Result<Bytes, Diagnostic> {
-        self.cached(
-            |outline| cache::note_key(outline, self.site, self.assets, id),
-            || self.note_uncached(id),
-        )
+    /// Renders note `id`'s page and, with a cache `key`, keeps it.
+    fn note(&self, id: NoteId, key: Option<blake3::Hash>) -> Result<Bytes, Diagnostic> {
+        let html = self.note_uncached(id)?;
+        if let (Some(cache), Some(key)) = (&self.r.cache, key) {
+            cache.put(key, html.clone());
+        }
+        Ok(html)
     }
 
     /// A page other than a note's: made from the site outline alone.

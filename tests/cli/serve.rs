@@ -408,6 +408,12 @@ fn served_site_after_edits_equals_a_full_build() {
     events.reload();
     std::fs::remove_file(site.path("notes/iam.md")).unwrap();
     events.reload();
+    assert_served_equals_build(&site, &server);
+}
+
+/// Builds `site` and checks that the server serves every file of the build, byte for byte (pages
+/// without the live-reload script); returns the build's files.
+fn assert_served_equals_build(site: &Site, server: &Server) -> crate::util::Snapshot {
     site.build_ok();
     let built = crate::util::Snapshot::of(&site.path("public"));
     for (name, bytes) in &built.0 {
@@ -417,12 +423,13 @@ fn served_site_after_edits_equals_a_full_build() {
         let served = server.get(&format!("/{name}"));
         assert_eq!(served.status, 200, "{name}");
         let expected = String::from_utf8_lossy(bytes);
-        let without_script = strip_livereload(&served.body);
         assert_eq!(
-            without_script, expected,
+            strip_livereload(&served.body),
+            expected,
             "{name} differs between serve and build"
         );
     }
+    built
 }
 
 /// Edits that keep every title, front matter and heading take `serve`'s incremental path (links of
@@ -464,22 +471,8 @@ fn served_site_after_body_only_edits_equals_a_full_build() {
     }
     site.png("img/shot.png", 60, 20);
     events.reload();
-    site.build_ok();
-    let built = crate::util::Snapshot::of(&site.path("public"));
+    let built = assert_served_equals_build(&site, &server);
     assert!(built.0.keys().any(|name| name.starts_with("search/")));
-    for (name, bytes) in &built.0 {
-        if name.starts_with('.') {
-            continue;
-        }
-        let served = server.get(&format!("/{name}"));
-        assert_eq!(served.status, 200, "{name}");
-        let expected = String::from_utf8_lossy(bytes);
-        assert_eq!(
-            strip_livereload(&served.body),
-            expected,
-            "{name} differs between serve and build"
-        );
-    }
 }
 
 fn strip_livereload(html: &str) -> String {
