@@ -143,16 +143,19 @@ pub fn build(
         .collect();
     drop(by_path);
     let avg = average_length(&docs);
-    let incremental = same_ids
-        && previous.stem == options.stem
-        && previous.postings.as_ref().is_some_and(|p| p.avg() == avg);
+    let same_options = same_ids && previous.stem == options.stem;
+    let kept = previous
+        .postings
+        .take()
+        .filter(|p| same_options && p.avg() == avg);
     // The same paths: keep the old list rather than copy 10k paths on every save.
     let paths = match same_ids {
         true => std::mem::take(&mut previous.paths),
         false => paths.into_iter().map(Path::to_path_buf).collect(),
     };
-    let (mut postings, fragment_files) = if incremental {
-        update(previous, &docs)
+    let patched = kept.is_some();
+    let (mut postings, fragment_files) = if let Some(kept) = kept {
+        update(kept, previous, &docs)
     } else {
         let terms: Vec<&index::DocTerms> = docs.iter().map(|d| &d.terms).collect();
         let fragment_files = docs
@@ -169,7 +172,7 @@ pub fn build(
         docs,
         fragment_files,
         postings: Some(postings),
-        patched: incremental,
+        patched,
     };
     (files, cache)
 }
@@ -193,8 +196,11 @@ fn average_length(docs: &[Arc<CachedDoc>]) -> f32 {
 
 /// Patches the previous build's postings and fragment digests for the documents that changed
 /// (doc ids are the same as before).
-fn update(previous: SearchCache, docs: &[Arc<CachedDoc>]) -> (Postings, Vec<FragmentFile>) {
-    let mut postings = previous.postings.expect("checked by the caller");
+fn update(
+    mut postings: Postings,
+    previous: SearchCache,
+    docs: &[Arc<CachedDoc>],
+) -> (Postings, Vec<FragmentFile>) {
     let mut fragment_files = previous.fragment_files;
     let mut changes = Vec::new();
     for (id, (new, old)) in docs.iter().zip(&previous.docs).enumerate() {
