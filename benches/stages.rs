@@ -26,7 +26,7 @@ struct Fixture {
     _dir: tempfile::TempDir,
     config: Config,
     sources: SourceSet,
-    notes: Vec<Note>,
+    notes: Vec<Box<Note>>,
     site: Site,
     assets: Assets,
     renderer: Renderer,
@@ -152,8 +152,8 @@ fn fixture() -> &'static Fixture {
     })
 }
 
-fn parse_all(sources: &SourceSet) -> Vec<Note> {
-    parse::parse_all(&sources.notes, Vec::new(), &|_| false, &|| {})
+fn parse_all(sources: &SourceSet) -> Vec<Box<Note>> {
+    parse::parse_all(&sources.notes, Default::default(), &|_| false, &|| {})
         .into_iter()
         .filter_map(|p| p.note)
         .collect()

@@ -6,7 +6,9 @@
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// How bad a problem is. `--strict` promotes warnings to errors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -35,9 +37,14 @@ pub enum Kind {
     Template,
 }
 
-/// One problem found in the input.
+/// One problem found in the input. Cheap to clone: `serve` carries tens of thousands of link warnings
+/// from one rebuild to the next, and copying their text every save cost more than the save.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Diagnostic(Arc<DiagnosticData>);
+
+/// What a [`Diagnostic`] says; reached through `Deref` (and copied on write through `DerefMut`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Diagnostic {
+pub struct DiagnosticData {
     /// Path relative to the site root (or absolute when outside it).
     pub path: PathBuf,
     /// 1-based line, 0 when the problem concerns the whole file.
@@ -51,6 +58,37 @@ pub struct Diagnostic {
     pub hint: Option<String>,
 }
 
+impl Deref for Diagnostic {
+    type Target = DiagnosticData;
+    fn deref(&self) -> &DiagnosticData {
+        &self.0
+    }
+}
+
+impl DerefMut for Diagnostic {
+    fn deref_mut(&mut self) -> &mut DiagnosticData {
+        Arc::make_mut(&mut self.0)
+    }
+}
+
+impl fmt::Debug for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl Serialize for Diagnostic {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Diagnostic {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        DiagnosticData::deserialize(deserializer).map(|data| Diagnostic(Arc::new(data)))
+    }
+}
+
 impl Diagnostic {
     pub fn new(
         kind: Kind,
@@ -58,7 +96,7 @@ impl Diagnostic {
         path: impl Into<PathBuf>,
         message: impl Into<String>,
     ) -> Self {
-        Diagnostic {
+        Diagnostic(Arc::new(DiagnosticData {
             path: path.into(),
             line: 0,
             column: 0,
@@ -66,7 +104,7 @@ impl Diagnostic {
             kind,
             message: message.into(),
             hint: None,
-        }
+        }))
     }
 
     pub fn error(kind: Kind, path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
@@ -86,6 +124,11 @@ impl Diagnostic {
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
+    }
+
+    /// Where this diagnostic lives: clones share it, so equal addresses mean equal diagnostics.
+    pub fn address(&self) -> usize {
+        Arc::as_ptr(&self.0) as usize
     }
 
     /// `path:line:column` as editors and terminals understand it.
@@ -184,6 +227,10 @@ impl Diagnostics {
 
     pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
         self.items.iter()
+    }
+
+    pub fn as_slice(&self) -> &[Diagnostic] {
+        &self.items
     }
 }
 

@@ -45,6 +45,16 @@ impl Output {
         self.files.insert(path, Content::Bytes(bytes.into()));
     }
 
+    /// Adds many files at once: the batch is sorted and merged in one pass, which beats inserting
+    /// the 40,000 search-index files of a 10k-note site one by one on every `serve` rebuild.
+    pub fn add_all(&mut self, files: impl IntoIterator<Item = (String, bytes::Bytes)>) {
+        let mut batch: BTreeMap<String, Content> = files
+            .into_iter()
+            .map(|(path, bytes)| (path, Content::Bytes(bytes)))
+            .collect();
+        self.files.append(&mut batch);
+    }
+
     pub fn copy(&mut self, path: String, source: PathBuf) {
         self.files.insert(path, Content::Copy(source));
     }

@@ -4,7 +4,7 @@
 
 use indicatif::ProgressBar;
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::config::Config;
@@ -35,8 +35,10 @@ pub struct Built {
     pub output: Output,
     pub diagnostics: Diagnostics,
     pub timings: Timings,
-    /// Each note's parse diagnostics, by absolute path (kept for reuse by the next rebuild).
+    /// Each source's parse diagnostics, in `sources.notes` order (kept for reuse by the next rebuild).
     pub parse_diagnostics: Vec<Vec<Diagnostic>>,
+    /// Whether each source gave a note (one whose front matter failed gives none).
+    pub gave_note: Vec<bool>,
     /// Each note's search document and the index parts made from them (kept for reuse by the
     /// next rebuild).
     pub search: search::SearchCache,
@@ -83,7 +85,7 @@ pub struct Previous {
     /// The files found by the last scan, and its problems: reused when the caller knows that no
     /// file was added or removed (`serve`, when every changed path is a known note or image).
     pub sources: Option<(SourceSet, Vec<Diagnostic>)>,
-    pub parsed: Vec<(PathBuf, Parsed)>,
+    pub parsed: parse::PreviousParse,
     /// Each note's resolved links.
     pub links: graph::LinkCache,
     pub assets: Assets,
@@ -96,20 +98,21 @@ impl Built {
     pub fn into_previous(mut self) -> Previous {
         let links = graph::LinkCache::take(&mut self.site);
         // Notes are a subsequence of the sources (a note whose front matter failed has none).
-        let mut notes = std::mem::take(&mut self.site.notes).into_iter().peekable();
-        let parsed = self
-            .sources
-            .notes
-            .iter()
+        let mut notes = std::mem::take(&mut self.site.notes).into_iter();
+        let parsed = std::mem::take(&mut self.gave_note)
+            .into_iter()
             .zip(std::mem::take(&mut self.parse_diagnostics))
-            .map(|(source, diagnostics)| {
-                let note = notes.next_if(|n| n.source.path.as_os_str() == source.path.as_os_str());
-                (source.path.clone(), Parsed { note, diagnostics })
+            .map(|(gave_note, diagnostics)| Parsed {
+                note: if gave_note { notes.next() } else { None },
+                diagnostics,
             })
             .collect();
         Previous {
+            parsed: parse::PreviousParse {
+                sources: self.sources.notes.clone(),
+                parsed,
+            },
             sources: Some((self.sources, self.scan_diagnostics)),
-            parsed,
             links,
             assets: self.assets,
             search: self.search,
@@ -161,9 +164,11 @@ pub fn rebuild(
     });
     let mut notes = Vec::with_capacity(parsed.len());
     let mut parse_diagnostics = Vec::with_capacity(parsed.len());
+    let mut gave_note = Vec::with_capacity(parsed.len());
     for result in parsed {
         diagnostics.extend(result.diagnostics.iter().cloned());
         parse_diagnostics.push(result.diagnostics);
+        gave_note.push(result.note.is_some());
         notes.extend(result.note);
     }
     let input = GraphInput {
@@ -202,9 +207,7 @@ pub fn rebuild(
             is_unchanged,
         )
     });
-    for (path, bytes) in index {
-        output.add(path, bytes);
-    }
+    output.add_all(index);
     Built {
         sources,
         site,
@@ -213,6 +216,7 @@ pub fn rebuild(
         diagnostics,
         timings,
         parse_diagnostics,
+        gave_note,
         search,
         scan_diagnostics,
     }

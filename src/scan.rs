@@ -4,6 +4,7 @@
 //! walked forever. Nothing is read here beyond directory entries.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use walkdir::WalkDir;
 
 use crate::config::Config;
@@ -23,7 +24,9 @@ pub struct SourceFile {
 /// Everything the build will read.
 #[derive(Debug, Default)]
 pub struct SourceSet {
-    pub notes: Vec<SourceFile>,
+    /// Shared, so a rebuild that reuses the scan can tell by pointer that its notes line up with the
+    /// previous parse.
+    pub notes: Arc<[SourceFile]>,
     /// Image files under `img_dir` (absolute), to report unused ones.
     pub images: Vec<PathBuf>,
 }
@@ -35,6 +38,7 @@ pub const IMAGE_EXTENSIONS: &[&str] = &["png", "jpg", "jpeg", "gif", "webp", "sv
 pub fn scan(config: &Config) -> (SourceSet, Diagnostics) {
     let mut diagnostics = Diagnostics::default();
     let mut set = SourceSet::default();
+    let mut notes = Vec::new();
     for path in walk(&config.notes_dir, &config.root, &mut diagnostics) {
         if has_extension(&path, NOTE_EXTENSIONS) {
             let rel = path
@@ -42,7 +46,7 @@ pub fn scan(config: &Config) -> (SourceSet, Diagnostics) {
                 .unwrap_or(&path)
                 .to_path_buf();
             let display = display_path(&config.root, &path);
-            set.notes.push(SourceFile { path, rel, display });
+            notes.push(SourceFile { path, rel, display });
         }
     }
     if config.img_dir.is_dir() {
@@ -51,7 +55,8 @@ pub fn scan(config: &Config) -> (SourceSet, Diagnostics) {
             .filter(|p| has_extension(p, IMAGE_EXTENSIONS))
             .collect();
     }
-    set.notes.sort_by(|a, b| a.rel.cmp(&b.rel));
+    notes.sort_by(|a, b| a.rel.cmp(&b.rel));
+    set.notes = notes.into();
     set.images.sort();
     (set, diagnostics)
 }

@@ -168,13 +168,14 @@ fn rebuild_loop(
         }
         let problems = problems(&update.problems);
         // Swap first, then tell the browsers: a page that reloads never sees the old or a half-built site.
+        let mut retired = None;
         if !update.failed {
-            state.replace(Snapshot {
+            retired = Some(state.replace(Snapshot {
                 output: live.served.clone(),
                 build,
                 built_at: SystemTime::now(),
                 problems: problems.clone(),
-            });
+            }));
             if !update.css.is_empty() {
                 let _ = state.events.send(Message::Css {
                     build,
@@ -192,6 +193,8 @@ fn rebuild_loop(
             build: state.current().build,
             problems,
         });
+        // Freed only now, so the reload goes out first.
+        drop(retired);
     }
 }
 

@@ -66,7 +66,8 @@ pub struct LinkGraph {
 /// Everything known about the site before rendering.
 #[derive(Debug, Clone)]
 pub struct Site {
-    pub notes: Vec<Note>,
+    /// Boxed so that passing the notes from one rebuild to the next moves pointers, not notes.
+    pub notes: Vec<Box<Note>>,
     pub pages: Vec<NotePage>,
     pub graph: LinkGraph,
     pub topics: Topics,
@@ -115,7 +116,7 @@ pub struct GraphInput<'a> {
 /// Builds the site model. Notes must be sorted by path (scan does that) for stable slugs. Resolutions
 /// in `previous` are reused where they still hold (see [`reuse`]).
 pub fn build(
-    notes: Vec<Note>,
+    notes: Vec<Box<Note>>,
     input: &GraphInput<'_>,
     mut previous: LinkCache,
 ) -> (Site, Diagnostics) {
@@ -220,7 +221,7 @@ pub fn build(
 /// Resolves every note that has no reusable resolution; also returns the paths found missing and
 /// the resolver's tables (`tables` are the previous ones, when still valid).
 fn resolve_all(
-    notes: &[Note],
+    notes: &[Box<Note>],
     hidden: &[bool],
     input: &GraphInput<'_>,
     reused: Vec<Option<Resolved>>,
@@ -252,7 +253,12 @@ fn resolve_all(
     (resolved, absent, Some(tables))
 }
 
-fn resolve_note(resolver: &Resolver<'_>, notes: &[Note], id: NoteId, hidden: bool) -> Resolved {
+fn resolve_note(
+    resolver: &Resolver<'_>,
+    notes: &[Box<Note>],
+    id: NoteId,
+    hidden: bool,
+) -> Resolved {
     let note = &notes[id];
     let mut diagnostics = Vec::new();
     let links = note.body.links.iter().map(|link| {
@@ -294,7 +300,7 @@ fn page_inputs(graph: &LinkGraph, id: NoteId) -> blake3::Hash {
 }
 
 /// Slugs from file paths; a clash (`A b.md` and `a-b.md`) gets `-2`, `-3` in path order.
-fn assign_pages(notes: &[Note], hidden: &[bool], urls: Urls) -> Vec<NotePage> {
+fn assign_pages(notes: &[Box<Note>], hidden: &[bool], urls: Urls) -> Vec<NotePage> {
     let bases: Vec<String> = notes
         .par_iter()
         .map(|note| path_slug(&note.source.rel))
@@ -334,7 +340,7 @@ fn is_hidden(note: &Note, drafts: bool) -> bool {
 
 /// Each note's place when all notes are sorted by lower-case title (ties in path order): sorting by
 /// this number is sorting by title, without lower-casing titles again for every list.
-fn title_ranks(notes: &[Note]) -> Vec<usize> {
+fn title_ranks(notes: &[Box<Note>]) -> Vec<usize> {
     let mut order: Vec<(String, NoteId)> = notes
         .par_iter()
         .enumerate()
@@ -350,7 +356,7 @@ fn title_ranks(notes: &[Note]) -> Vec<usize> {
 
 /// For each note, the visible notes linking to it (any link form), once each, by source title.
 fn backlinks(
-    notes: &[Note],
+    notes: &[Box<Note>],
     links: &[Vec<LinkTarget>],
     hidden: &[bool],
     title_rank: &[usize],
@@ -378,7 +384,7 @@ fn backlinks(
 
 /// Puts each topic's notes in navigation order once (by weight, unweighted last, then title), so pages
 /// never sort them again.
-fn sort_topic_notes(topics: &mut Topics, notes: &[Note], title_rank: &[usize]) {
+fn sort_topic_notes(topics: &mut Topics, notes: &[Box<Note>], title_rank: &[usize]) {
     topics.list.par_iter_mut().for_each(|topic| {
         topic.notes.sort_unstable_by_key(|&id| {
             let weight = notes[id].front.weight;

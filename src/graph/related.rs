@@ -22,7 +22,7 @@ pub struct Related {
 
 /// What the ranking reads.
 pub struct RelatedInput<'a> {
-    pub notes: &'a [Note],
+    pub notes: &'a [Box<Note>],
     pub hidden: &'a [bool],
     pub links: &'a [Vec<LinkTarget>],
     pub topics: &'a Topics,
@@ -335,7 +335,7 @@ mod tests {
     use crate::parse::parse_note;
     use crate::scan::SourceFile;
 
-    fn note(name: &str, topics: &str, body: &str) -> Note {
+    fn note(name: &str, topics: &str, body: &str) -> Box<Note> {
         let source = SourceFile {
             path: name.into(),
             rel: name.into(),
@@ -346,6 +346,7 @@ mod tests {
             &format!("---\ntitle: {name}\ntopics: [{topics}]\n---\n{body}\n"),
         )
         .0
+        .map(Box::new)
         .unwrap()
     }
 
@@ -408,7 +409,7 @@ mod tests {
     #[test]
     fn the_connector_named_is_the_first_in_path_order() {
         let names = ["a", "b", "c", "d", "e", "f", "g"];
-        let notes: Vec<Note> = names.iter().map(|n| note(n, "", "Text.")).collect();
+        let notes: Vec<Box<Note>> = names.iter().map(|n| note(n, "", "Text.")).collect();
         let to = |ids: &[NoteId]| -> Vec<LinkTarget> {
             ids.iter()
                 .map(|&note| LinkTarget::Note {
@@ -465,7 +466,7 @@ mod incremental_tests {
         }
     }
 
-    fn note(id: usize, body: &[String]) -> Note {
+    fn note(id: usize, body: &[String]) -> Box<Note> {
         let rel = format!("n{id:03}.md");
         let source = SourceFile {
             path: PathBuf::from("/site/notes").join(&rel),
@@ -474,7 +475,7 @@ mod incremental_tests {
         };
         let topic = ["aws", "storage", "compute"][id % 3];
         let text = format!("---\ntopics: [{topic}]\n---\n{}\n", body.join(" "));
-        parse_note(source, &text).0.unwrap()
+        parse_note(source, &text).0.map(Box::new).unwrap()
     }
 
     use std::path::PathBuf;
@@ -488,7 +489,7 @@ mod incremental_tests {
         let mut bodies: Vec<Vec<String>> = (0..count)
             .map(|_| (0..30).map(|_| format!("w{}", rng.next(400))).collect())
             .collect();
-        let mut notes: Vec<Note> = (0..count).map(|id| note(id, &bodies[id])).collect();
+        let mut notes: Vec<Box<Note>> = (0..count).map(|id| note(id, &bodies[id])).collect();
         let links: Vec<Vec<LinkTarget>> = (0..count)
             .map(|id| {
                 vec![LinkTarget::Note {

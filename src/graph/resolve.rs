@@ -50,7 +50,7 @@ pub enum ImageTarget {
 
 /// Resolves links against the notes of one site, through [`Tables`].
 pub struct Resolver<'a> {
-    notes: &'a [Note],
+    notes: &'a [Box<Note>],
     hidden: &'a [bool],
     tables: Arc<Tables>,
     /// Paths looked for and not found: a file created there can change a page.
@@ -90,7 +90,7 @@ pub struct Roots<'a> {
 }
 
 impl<'a> Resolver<'a> {
-    pub fn new(notes: &'a [Note], hidden: &'a [bool], roots: Roots<'_>) -> Self {
+    pub fn new(notes: &'a [Box<Note>], hidden: &'a [bool], roots: Roots<'_>) -> Self {
         let root = roots
             .root
             .canonicalize()
@@ -135,7 +135,7 @@ impl<'a> Resolver<'a> {
     }
 
     /// A resolver over tables built for the same notes (same outline) before.
-    pub fn with_tables(notes: &'a [Note], hidden: &'a [bool], tables: Arc<Tables>) -> Self {
+    pub fn with_tables(notes: &'a [Box<Note>], hidden: &'a [bool], tables: Arc<Tables>) -> Self {
         Resolver {
             notes,
             hidden,

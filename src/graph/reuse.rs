@@ -113,7 +113,7 @@ impl LinkCache {
     /// text, and none of the files it (or any note) looked for changed on disk.
     pub(super) fn reusable(
         &mut self,
-        notes: &[Note],
+        notes: &[Box<Note>],
         outline: blake3::Hash,
         is_unchanged: &(dyn Fn(&Path) -> bool + Sync),
     ) -> Reuse {
@@ -158,7 +158,7 @@ impl LinkCache {
 /// resolved anew: each must link to the same notes, with the same sentence around the first link.
 pub(super) fn backlinks_hold(
     backlinks: &[Vec<Backlink>],
-    notes: &[Note],
+    notes: &[Box<Note>],
     links: &[Vec<LinkTarget>],
     hidden: &[bool],
     resolved_again: &[NoteId],
@@ -204,7 +204,7 @@ fn files_of(resolved: &Resolved) -> impl Iterator<Item = &Path> {
 /// Everything of all notes that resolving any one note may read: paths, visibility, outlines (title,
 /// front matter, headings), and the image files.
 pub(super) fn resolution_outline(
-    notes: &[Note],
+    notes: &[Box<Note>],
     hidden: &[bool],
     images: &[PathBuf],
 ) -> blake3::Hash {
@@ -235,18 +235,18 @@ mod tests {
 
     const KMS: &str = "kms.md";
 
-    fn note(rel: &str, title: &str, body: &str) -> Note {
+    fn note(rel: &str, title: &str, body: &str) -> Box<Note> {
         let source = SourceFile {
             path: PathBuf::from("/site/notes").join(rel),
             rel: rel.into(),
             display: PathBuf::from("notes").join(rel),
         };
         let text = format!("---\ntitle: {title}\ntopics: [aws]\n---\n{body}\n");
-        parse_note(source, &text).0.expect("valid note")
+        Box::new(parse_note(source, &text).0.expect("valid note"))
     }
 
     /// Four notes in path order; `kms` is the body of the one that gets edited.
-    fn notes(kms: &str) -> Vec<Note> {
+    fn notes(kms: &str) -> Vec<Box<Note>> {
         vec![
             note("ec2.md", "EC2", "Instances assume a role from [[IAM]]."),
             note("iam.md", "IAM", "Policies and roles. Keys live in [[KMS]]."),
@@ -259,7 +259,7 @@ mod tests {
         ]
     }
 
-    fn graph(notes: Vec<Note>, previous: LinkCache, changed: &str) -> (Site, Diagnostics) {
+    fn graph(notes: Vec<Box<Note>>, previous: LinkCache, changed: &str) -> (Site, Diagnostics) {
         let root = tempfile::tempdir().unwrap();
         let config = Config::load(root.path()).unwrap();
         let changed = PathBuf::from("/site/notes").join(changed);

@@ -49,7 +49,11 @@ pub(super) struct Indexed {
 
 impl TextIndex {
     /// The index of `notes`, updated from `previous` when only a few notes changed.
-    pub(super) fn build(notes: &[Note], hidden: &[bool], previous: Option<TextIndex>) -> Indexed {
+    pub(super) fn build(
+        notes: &[Box<Note>],
+        hidden: &[bool],
+        previous: Option<TextIndex>,
+    ) -> Indexed {
         let counted: Vec<Arc<[u64]>> = notes
             .iter()
             .zip(hidden)
@@ -67,7 +71,7 @@ impl TextIndex {
         }
     }
 
-    fn full(notes: &[Note], counted: Vec<Arc<[u64]>>) -> TextIndex {
+    fn full(notes: &[Box<Note>], counted: Vec<Arc<[u64]>>) -> TextIndex {
         let df = Frequencies::count(&counted);
         let with_terms = counted.iter().filter(|c| !c.is_empty()).count();
         let mut index = TextIndex {
@@ -91,7 +95,7 @@ impl TextIndex {
 
     /// Applies the saved notes (those whose counts are not the ones indexed); `None` when the notes
     /// are not the same set or too many changed.
-    fn update(mut self, notes: &[Note], counted: &[Arc<[u64]>]) -> Option<Indexed> {
+    fn update(mut self, notes: &[Box<Note>], counted: &[Arc<[u64]>]) -> Option<Indexed> {
         if self.counted.len() != notes.len() {
             return None;
         }
@@ -172,7 +176,7 @@ impl TextIndex {
     }
 
     /// The highest-weighted terms of note `id`, as a unit vector.
-    fn vector(&self, notes: &[Note], id: NoteId) -> HashedVector {
+    fn vector(&self, notes: &[Box<Note>], id: NoteId) -> HashedVector {
         let terms = &notes[id].terms;
         if self.counted[id].is_empty() {
             return Vec::new();
@@ -230,7 +234,7 @@ impl TextIndex {
     /// Up to `max` terms the vectors of `a` and `b` share, strongest first, as words of `a`.
     pub(super) fn shared_terms<'n>(
         &self,
-        notes: &'n [Note],
+        notes: &'n [Box<Note>],
         a: NoteId,
         b: NoteId,
         max: usize,

@@ -44,7 +44,7 @@ pub struct Topics {
 pub const UNSORTED: &str = "Unsorted";
 
 impl Topics {
-    pub fn build(notes: &[Note], hidden: &[bool]) -> Topics {
+    pub fn build(notes: &[Box<Note>], hidden: &[bool]) -> Topics {
         // Keys and spellings are worked out per note in parallel, counted in note order.
         let per_note: Vec<NoteTopics> = notes
             .par_iter()
@@ -294,7 +294,7 @@ mod tests {
     use crate::parse::parse_note;
     use crate::scan::SourceFile;
 
-    fn note(rel: &str, topics: &str) -> Note {
+    fn note(rel: &str, topics: &str) -> Box<Note> {
         let source = SourceFile {
             path: rel.into(),
             rel: rel.into(),
@@ -305,7 +305,7 @@ mod tests {
         } else {
             format!("---\ntopics: [{topics}]\n---\n")
         };
-        parse_note(source, &text).0.unwrap()
+        parse_note(source, &text).0.map(Box::new).unwrap()
     }
 
     #[test]

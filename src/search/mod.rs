@@ -100,7 +100,11 @@ pub fn build(
         .map(|&id| site.notes[id].source.path.as_path())
         .collect();
     let same_ids = previous.paths.len() == paths.len()
-        && previous.paths.iter().zip(&paths).all(|(a, b)| a == b);
+        && previous
+            .paths
+            .iter()
+            .zip(&paths)
+            .all(|(a, b)| a.as_os_str() == b.as_os_str());
     let by_path: HashMap<&Path, &Arc<CachedDoc>> = if same_ids {
         HashMap::new()
     } else {
@@ -333,7 +337,7 @@ mod tests {
                     rel: name.into(),
                     display: format!("notes/{name}").into(),
                 };
-                parse_note(source, text).0.unwrap()
+                parse_note(source, text).0.map(Box::new).unwrap()
             })
             .collect();
         notes.sort_by(|a, b| a.source.path.cmp(&b.source.path));

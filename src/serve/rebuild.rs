@@ -4,7 +4,7 @@
 //! stylesheet name, which the browser can swap without a reload).
 
 use rayon::prelude::*;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use super::watch::ChangeSet;
 use crate::cmd::Failure;
 use crate::config::Config;
-use crate::diag::{Diagnostic, Kind, Severity};
+use crate::diag::{Diagnostic, Diagnostics, Kind, Severity};
 use crate::output::{Content, Output};
 use crate::pipeline::{self, BuildOptions, Built, Previous, Timings};
 use crate::render::Renderer;
@@ -27,8 +27,8 @@ pub struct Live {
     last: Option<Built>,
     /// The output being served: the last build without errors.
     pub served: Arc<Output>,
-    /// A hash of every diagnostic of the last build, to tell new problems from known ones.
-    known: HashSet<u64>,
+    /// The last build's diagnostics, to tell new problems from known ones.
+    known: KnownProblems,
     builds: u64,
 }
 
@@ -64,7 +64,7 @@ impl Live {
             renderer,
             last: None,
             served: Arc::default(),
-            known: HashSet::new(),
+            known: KnownProblems::default(),
             builds: 0,
         };
         let update = live.build(Previous::default(), &|_| false, Timings::default());
@@ -94,8 +94,11 @@ impl Live {
                     }
                     _ => Previous::default(),
                 });
-                let files = &changes.files;
-                self.build(previous, &|path| !files.contains(path), timings)
+                // Asked for every note by several stages: a hash set spares walking path components
+                // in a BTreeSet's comparisons.
+                let changed: HashSet<&std::path::Path, foldhash::fast::RandomState> =
+                    changes.files.iter().map(PathBuf::as_path).collect();
+                self.build(previous, &|path| !changed.contains(path), timings)
             }
         };
         update.elapsed = started.elapsed();
@@ -148,22 +151,12 @@ impl Live {
         let output = std::mem::take(&mut built.output);
         timings.0.extend(built.timings.0.iter().cloned());
         let report_start = Instant::now();
-        let diagnostics: Vec<Diagnostic> = std::mem::take(&mut built.diagnostics).into_sorted();
-        let failed = diagnostics.iter().any(|d| d.severity == Severity::Error);
+        let diagnostics = std::mem::take(&mut built.diagnostics);
+        let failed = diagnostics.has_errors();
         // The overlay shows errors, and warnings a save introduced (not the ones the site always had).
         let first = self.builds == 0;
         self.builds += 1;
-        // A site may carry tens of thousands of warnings: they are told apart by a hash, not text.
-        let hashes: Vec<u64> = diagnostics.par_iter().map(diagnostic_hash).collect();
-        let problems: Vec<Diagnostic> = diagnostics
-            .iter()
-            .zip(&hashes)
-            .filter(|(d, hash)| {
-                d.severity == Severity::Error || (!first && !self.known.contains(*hash))
-            })
-            .map(|(d, _)| d.clone())
-            .collect();
-        self.known = hashes.into_iter().collect();
+        let problems = self.known.replace(diagnostics, first);
         timings.0.push(("report", report_start.elapsed()));
         self.last = Some(built);
         if failed {
@@ -182,7 +175,53 @@ impl Live {
     }
 }
 
-fn diagnostic_hash(diagnostic: &Diagnostic) -> u64 {
+/// The diagnostics of the last build, told apart without comparing text: a 10k-note site carries
+/// tens of thousands of link warnings, and reading them all on every save cost more than the save.
+#[derive(Default)]
+struct KnownProblems {
+    /// Content hash by address. Most diagnostics of a rebuild are the very ones of the last build
+    /// (shared, not copied), so their address says they are known.
+    by_address: HashMap<usize, u64, foldhash::fast::RandomState>,
+    hashes: HashSet<u64, foldhash::fast::RandomState>,
+    /// Kept alive so that no new diagnostic can take the address of a known one.
+    alive: Diagnostics,
+}
+
+impl KnownProblems {
+    /// Remembers `current` and returns, sorted, its errors and (unless `first`) the warnings that
+    /// were not there before.
+    fn replace(&mut self, current: Diagnostics, first: bool) -> Vec<Diagnostic> {
+        let hashes: Vec<(u64, bool)> = current
+            .as_slice()
+            .par_iter()
+            .map(|d| match self.by_address.get(&d.address()) {
+                Some(&hash) => (hash, true),
+                None => {
+                    let hash = content_hash(d);
+                    (hash, self.hashes.contains(&hash))
+                }
+            })
+            .collect();
+        let mut problems = Diagnostics::default();
+        problems.extend(
+            current
+                .iter()
+                .zip(&hashes)
+                .filter(|(d, (_, known))| d.severity == Severity::Error || (!first && !known))
+                .map(|(d, _)| d.clone()),
+        );
+        self.by_address = current
+            .iter()
+            .zip(&hashes)
+            .map(|(d, &(hash, _))| (d.address(), hash))
+            .collect();
+        self.hashes = hashes.into_iter().map(|(hash, _)| hash).collect();
+        self.alive = current;
+        problems.into_sorted()
+    }
+}
+
+fn content_hash(diagnostic: &Diagnostic) -> u64 {
     use std::hash::BuildHasher as _;
     foldhash::quality::FixedState::with_seed(0).hash_one(diagnostic)
 }
@@ -192,7 +231,10 @@ fn diagnostic_hash(diagnostic: &Diagnostic) -> u64 {
 fn only_known_files(sources: &SourceSet, changed: &BTreeSet<PathBuf>) -> bool {
     changed.iter().all(|path| {
         let known = sources.images.binary_search(path).is_ok()
-            || sources.notes.iter().any(|note| note.path == *path);
+            || sources
+                .notes
+                .iter()
+                .any(|note| note.path.as_os_str() == path.as_os_str());
         known && path.is_file()
     })
 }
@@ -303,6 +345,38 @@ mod tests {
             out.add(k.to_string(), v.as_bytes().to_vec());
         }
         out
+    }
+
+    fn collect(items: &[&Diagnostic]) -> Diagnostics {
+        let mut all = Diagnostics::default();
+        all.extend(items.iter().map(|d| (*d).clone()));
+        all
+    }
+
+    #[test]
+    fn known_problems_are_told_by_address_or_content_and_errors_always_show() {
+        let old = Diagnostic::warning(Kind::BrokenLink, "a.md", "old");
+        let error = Diagnostic::error(Kind::FrontMatter, "b.md", "bad");
+        let mut known = KnownProblems::default();
+        // The first build shows its errors only.
+        assert_eq!(
+            known.replace(collect(&[&old, &error]), true),
+            std::slice::from_ref(&error)
+        );
+        // The same warning, shared or made again with the same text, is not new.
+        let again = Diagnostic::warning(Kind::BrokenLink, "a.md", "old");
+        assert_ne!(again.address(), old.address());
+        assert_eq!(
+            known.replace(collect(&[&old, &again, &error]), false),
+            [error]
+        );
+        // A warning a save introduced is shown, once.
+        let new = Diagnostic::warning(Kind::BrokenLink, "a.md", "new");
+        assert_eq!(
+            known.replace(collect(&[&old, &new]), false),
+            std::slice::from_ref(&new)
+        );
+        assert!(known.replace(collect(&[&old, &new]), false).is_empty());
     }
 
     #[test]
