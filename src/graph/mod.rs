@@ -185,6 +185,8 @@ pub fn build(
         hidden: &hidden,
         links: &graph.links,
         topics: &topics,
+        // Kept backlinks mean the notes resolved again link to the same notes as before.
+        same_note_links: backlinks_kept,
     };
     let ranking = related::related(&input, reuse.related);
     (graph.related, graph.related_state) = (ranking.lists, ranking.state);

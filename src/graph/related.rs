@@ -26,6 +26,9 @@ pub struct RelatedInput<'a> {
     pub hidden: &'a [bool],
     pub links: &'a [Vec<LinkTarget>],
     pub topics: &'a Topics,
+    /// The caller knows that every note links to the same notes as in the build `previous` comes
+    /// from: the neighbours are kept without being worked out again and compared.
+    pub same_note_links: bool,
 }
 
 /// What a build keeps of its ranking for the next one: the text index and every note's neighbours.
@@ -63,10 +66,16 @@ pub fn related(input: &RelatedInput<'_>, previous: Option<PreviousRelated>) -> R
         None => (None, None),
     };
     let Indexed { index, changed } = TextIndex::build(input.notes, input.hidden, old_index);
-    let state = RelatedState {
-        index,
-        neighbours: neighbours(input.links, input.hidden),
+    let (neighbours, same_links) = match old_neighbours {
+        Some(old) if input.same_note_links => (old, true),
+        Some(old) => {
+            let new = neighbours(input.links, input.hidden);
+            let same = new == old;
+            (new, same)
+        }
+        None => (neighbours(input.links, input.hidden), false),
     };
+    let state = RelatedState { index, neighbours };
     let visible = input.hidden.iter().filter(|h| !**h).count().max(1) as f64;
     let ranker = Ranker {
         input,
@@ -88,7 +97,6 @@ pub fn related(input: &RelatedInput<'_>, previous: Option<PreviousRelated>) -> R
             )
             .collect()
     };
-    let same_links = old_neighbours.is_some_and(|n| n == state.neighbours);
     let reusable = match (lists, changed) {
         (Some(lists), Some(changed)) if same_links && lists.len() == input.notes.len() => {
             Some((lists, to_rank_again(&changed, &state.index)))
@@ -384,6 +392,7 @@ mod tests {
             hidden: &hidden,
             links: &links,
             topics: &topics,
+            same_note_links: false,
         };
         let Ranking {
             lists: result,
@@ -435,6 +444,7 @@ mod tests {
             hidden: &hidden,
             links: &links,
             topics: &topics,
+            same_note_links: false,
         };
         for _ in 0..20 {
             let result = related(&input, None).lists;
@@ -520,6 +530,8 @@ mod incremental_tests {
                 hidden: &hidden,
                 links: &links,
                 topics: &topics,
+                // The links never change here.
+                same_note_links: true,
             };
             let full = related(&input, None).lists;
             let updated = related(&input, previous.take());

@@ -13,12 +13,15 @@ use crate::graph::reuse::Feed;
 use crate::graph::{ImageTarget, LinkTarget, NoteId, Site};
 use crate::images::Assets;
 
+/// Keys are blake3 digests already: a fast hasher is enough.
+type Pages = HashMap<blake3::Hash, Bytes, foldhash::fast::RandomState>;
+
 /// Rendered pages kept for one generation: what a render did not use is dropped after it, so the
 /// cache never holds more than one site's pages.
 #[derive(Default)]
 pub(super) struct PageCache {
-    previous: Mutex<HashMap<blake3::Hash, Bytes>>,
-    current: Mutex<HashMap<blake3::Hash, Bytes>>,
+    previous: Mutex<Pages>,
+    current: Mutex<Pages>,
 }
 
 impl PageCache {
@@ -32,6 +35,7 @@ impl PageCache {
     pub(super) fn get_all(&self, keys: &[blake3::Hash]) -> Vec<Option<Bytes>> {
         let previous = lock(&self.previous);
         let mut current = lock(&self.current);
+        current.reserve(previous.len());
         keys.iter()
             .map(|key| {
                 let hit = previous.get(key).cloned()?;

@@ -145,14 +145,19 @@ impl Renderer {
             })
             .collect();
         let mut diagnostics = Diagnostics::default();
+        let mut pages = Vec::with_capacity(rendered.len());
+        for (file, result) in rendered {
+            match result {
+                Ok(html) => pages.push((file, html)),
+                Err(diag) => diagnostics.push(diag),
+            }
+        }
+        output.add_all(pages);
         let mut keep =
             |file: String, result: Result<Bytes, Diagnostic>, output: &mut Output| match result {
                 Ok(html) => output.add(file, html),
                 Err(diag) => diagnostics.push(diag),
             };
-        for (file, result) in rendered {
-            keep(file, result, output);
-        }
         let index = self.timed("index.html", "index.html", || {
             page.page("index.html", "index.html", || page.index())
         });
