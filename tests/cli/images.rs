@@ -550,7 +550,7 @@ fn without_tesseract_ocr_is_skipped_with_one_warning() {
 
 #[test]
 fn clicking_a_screenshot_opens_the_lightbox_and_esc_closes_it() {
-    let Some(mut browser) = crate::browser::Browser::launch() else {
+    let Some(mut browser) = crate::cdp::Browser::launch_or_skip("lightbox browser test") else {
         return;
     };
     let site = Site::new();
@@ -563,7 +563,7 @@ fn clicking_a_screenshot_opens_the_lightbox_and_esc_closes_it() {
     site.build_ok();
     // From file://, as a reader opening the built site from disk would.
     let url = format!("file://{}", site.path("public/notes/tour.html").display());
-    browser.open(&url);
+    browser.navigate(&url);
     let rect = browser.eval(
         "(() => { const a = document.querySelector('a.image-link'); a.scrollIntoView({block: 'center'}); \
          const r = a.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()",
@@ -575,11 +575,13 @@ fn clicking_a_screenshot_opens_the_lightbox_and_esc_closes_it() {
             serde_json::json!({"type": kind, "x": x, "y": y, "button": "left", "clickCount": 1}),
         );
     }
-    let timeout = Duration::from_secs(10);
-    browser.wait_for("!!document.querySelector('dialog.lightbox[open]')", timeout);
+    browser.wait_for(
+        "!!document.querySelector('dialog.lightbox[open]')",
+        "the lightbox to open",
+    );
     browser.wait_for(
         "(() => { const i = document.querySelector('dialog.lightbox img'); return i.complete && i.naturalWidth === 1300; })()",
-        timeout,
+        "the full-size screenshot in the lightbox",
     );
     assert_eq!(
         browser.eval("document.querySelector('dialog.lightbox figcaption').textContent"),
@@ -593,7 +595,7 @@ fn clicking_a_screenshot_opens_the_lightbox_and_esc_closes_it() {
     press(&mut browser, "ArrowRight", 39);
     browser.wait_for(
         "document.querySelector('.lightbox-count').textContent === '2 / 2'",
-        timeout,
+        "ArrowRight to show the second screenshot",
     );
     // A file name is no caption.
     assert_eq!(
@@ -607,7 +609,10 @@ fn clicking_a_screenshot_opens_the_lightbox_and_esc_closes_it() {
         "Tab stays inside the lightbox"
     );
     press(&mut browser, "Escape", 27);
-    browser.wait_for("!document.querySelector('dialog.lightbox[open]')", timeout);
+    browser.wait_for(
+        "!document.querySelector('dialog.lightbox[open]')",
+        "Escape to close the lightbox",
+    );
     assert_eq!(
         browser.eval("document.activeElement.classList.contains('image-link')"),
         true,
@@ -615,7 +620,7 @@ fn clicking_a_screenshot_opens_the_lightbox_and_esc_closes_it() {
     );
 }
 
-fn press(browser: &mut crate::browser::Browser, key: &str, code: u32) {
+fn press(browser: &mut crate::cdp::Browser, key: &str, code: u32) {
     for kind in ["rawKeyDown", "keyUp"] {
         browser.call(
             "Input.dispatchKeyEvent",

@@ -5,8 +5,9 @@
 //! committed.
 
 mod bad_input;
-mod browser;
 mod build;
+#[path = "../common/cdp.rs"]
+mod cdp;
 mod check;
 mod crosslinks;
 mod html;

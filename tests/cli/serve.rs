@@ -500,7 +500,7 @@ fn an_explicit_port_that_is_taken_is_a_clear_error() {
 
 #[test]
 fn the_browser_shows_an_edit_without_a_manual_reload_and_keeps_its_place() {
-    let Some(mut browser) = crate::browser::Browser::launch() else {
+    let Some(mut browser) = crate::cdp::Browser::launch_or_skip("live reload browser test") else {
         return;
     };
     let site = site();
@@ -512,8 +512,11 @@ fn the_browser_shows_an_edit_without_a_manual_reload_and_keeps_its_place() {
         format!("---\ntitle: Long\n---\nORIGINAL opening.\n\n{filler}"),
     );
     let server = Server::start(&site);
-    browser.open(&format!("http://127.0.0.1:{}/notes/long.html", server.port));
-    browser.wait_for("document.body.innerText.includes('ORIGINAL opening')", WAIT);
+    browser.navigate(&format!("http://127.0.0.1:{}/notes/long.html", server.port));
+    browser.wait_for(
+        "document.body.innerText.includes('ORIGINAL opening')",
+        "the note",
+    );
     // Let the live-reload connection open before editing (its hello message arrives at once).
     std::thread::sleep(Duration::from_millis(300));
     // `instant`: the theme asks for smooth scrolling, which would still be under way when we read it.
@@ -526,9 +529,12 @@ fn the_browser_shows_an_edit_without_a_manual_reload_and_keeps_its_place() {
     );
     browser.wait_for(
         "document.body && document.body.innerText.includes('EDITED opening')",
-        WAIT,
+        "the edit to show without a manual reload",
     );
-    browser.wait_for("document.readyState === 'complete'", WAIT);
+    browser.wait_for(
+        "document.readyState === 'complete'",
+        "the reloaded page to load",
+    );
     let after = browser.eval("window.scrollY").as_f64().unwrap();
     assert!(
         (after - before).abs() < 2.0,

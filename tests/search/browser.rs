@@ -8,17 +8,8 @@ use std::path::{Path, PathBuf};
 use super::cdp::Browser;
 use super::site::BuiltSite;
 
-pub fn find_chromium() -> Option<PathBuf> {
-    let from_env = std::env::var_os("CHROMIUM").map(PathBuf::from);
-    from_env
-        .into_iter()
-        .chain(["/usr/bin/chromium", "/usr/bin/chromium-browser"].map(PathBuf::from))
-        .find(|p| p.is_file())
-}
-
-pub fn run_all(chromium: &Path, site: &BuiltSite) {
+pub fn run_all(mut browser: Browser, site: &BuiltSite) {
     let base = serve(site.out.clone());
-    let mut browser = Browser::launch(chromium);
     eager_page_loads_no_engine(&mut browser, &base);
     dropdown_results_deep_link_and_highlight(&mut browser, &base);
     let file_base = format!("file://{}/", site.out.display());

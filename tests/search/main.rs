@@ -4,6 +4,7 @@
 //! so, when it is not installed.
 
 mod browser;
+#[path = "../common/cdp.rs"]
 mod cdp;
 mod site;
 #[path = "../common/tools.rs"]
@@ -126,14 +127,11 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 
 #[test]
 fn browser_search_over_http_and_file() {
-    let Some(chromium) = browser::find_chromium() else {
-        tools::missing_tool(
-            "chromium is not installed; the browser search test needs /usr/bin/chromium",
-        );
+    let Some(browser) = cdp::Browser::launch_or_skip("browser search test") else {
         return;
     };
     let site = site::build();
-    browser::run_all(&chromium, site);
+    browser::run_all(browser, site);
 }
 
 /// The JS tokenizer and stemmer against the golden vectors the Rust side writes, so the two never

@@ -1,10 +1,14 @@
-//! A minimal Chrome DevTools Protocol client: starts Chromium headless with a fresh profile, attaches
-//! to one page over the DevTools WebSocket (tungstenite, no TLS, no async runtime), and sends commands.
-//! The browser is Debian's `/usr/bin/chromium`; nothing is downloaded.
+//! A minimal Chrome DevTools Protocol client for the browser tests of every test crate: starts
+//! Chromium headless with a fresh profile, attaches to one page over the DevTools WebSocket
+//! (tungstenite, no TLS, no async runtime), and sends commands. The browser is Debian's
+//! `/usr/bin/chromium` (or `$CHROMIUM`); nothing is downloaded.
+
+// Each test crate includes this file and uses a different part of it.
+#![allow(dead_code)]
 
 use serde_json::{json, Value};
 use std::net::TcpStream;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use tungstenite::{stream::MaybeTlsStream, Message, WebSocket};
@@ -17,7 +21,30 @@ pub struct Browser {
     _profile: tempfile::TempDir,
 }
 
+/// How long a page gets to load or to reach an awaited state.
+const WAIT: Duration = Duration::from_secs(20);
+
+/// `$CHROMIUM`, else Debian's binary.
+pub fn find_chromium() -> Option<PathBuf> {
+    let from_env = std::env::var_os("CHROMIUM").map(PathBuf::from);
+    from_env
+        .into_iter()
+        .chain(["/usr/bin/chromium", "/usr/bin/chromium-browser"].map(PathBuf::from))
+        .find(|p| p.is_file())
+}
+
 impl Browser {
+    /// A browser, or `None` after [`crate::tools::missing_tool`] when Chromium is not installed.
+    pub fn launch_or_skip(test: &str) -> Option<Browser> {
+        let Some(chromium) = find_chromium() else {
+            crate::tools::missing_tool(&format!(
+                "{test}: chromium is not installed (apt-get install chromium)"
+            ));
+            return None;
+        };
+        Some(Browser::launch(&chromium))
+    }
+
     pub fn launch(chromium: &Path) -> Browser {
         let profile = tempfile::tempdir().unwrap();
         let child = Command::new(chromium)
@@ -62,6 +89,12 @@ impl Browser {
 
     /// Sends a command (to the attached page once there is one) and returns its result.
     pub fn call(&mut self, method: &str, params: Value) -> Value {
+        self.try_call(method, params)
+            .unwrap_or_else(|error| panic!("{method} failed: {error}"))
+    }
+
+    /// Like [`Browser::call`], with the error DevTools answered instead of a panic.
+    fn try_call(&mut self, method: &str, params: Value) -> Result<Value, Value> {
         self.next_id += 1;
         let id = self.next_id;
         let mut message = json!({"id": id, "method": method, "params": params});
@@ -75,12 +108,12 @@ impl Browser {
             let Message::Text(text) = self.socket.read().expect("read from DevTools") else {
                 continue;
             };
-            let reply: Value = serde_json::from_str(&text).unwrap();
+            let reply: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
             if reply["id"] == json!(id) {
-                if let Some(error) = reply.get("error") {
-                    panic!("{method} failed: {error}");
-                }
-                return reply["result"].clone();
+                return match reply.get("error") {
+                    Some(error) => Err(error.clone()),
+                    None => Ok(reply["result"].clone()),
+                };
             }
         }
     }
@@ -97,24 +130,24 @@ impl Browser {
         result["result"]["value"].clone()
     }
 
-    /// Polls `expression` until it is truthy; panics with `what` after 10 s.
+    /// Polls `expression` until it is truthy and returns its value; panics with `what` after 20 s.
+    /// A live reload may replace the page while an expression runs ("Inspected target navigated or
+    /// closed"), and an expression may throw before the page is ready: both count as not yet.
     pub fn wait_for(&mut self, expression: &str, what: &str) -> Value {
         let start = Instant::now();
+        let wrapped =
+            format!("(() => {{ try {{ return {expression}; }} catch (e) {{ return null; }} }})()");
+        let params = json!({"expression": wrapped, "returnByValue": true, "awaitPromise": true});
         loop {
-            let value = self.eval(&format!(
-                "(() => {{ try {{ return {expression}; }} catch (e) {{ return null; }} }})()"
-            ));
-            if !(value.is_null()
-                || value == json!(false)
-                || value == json!(0)
-                || value == json!(""))
-            {
-                return value;
+            match self.try_call("Runtime.evaluate", params.clone()) {
+                Ok(result) if is_truthy(&result["result"]["value"]) => {
+                    return result["result"]["value"].clone();
+                }
+                Ok(_) => {}
+                Err(error) if is_navigation(&error) => {}
+                Err(error) => panic!("Runtime.evaluate failed: {error}"),
             }
-            assert!(
-                start.elapsed() < Duration::from_secs(10),
-                "timed out waiting for {what}"
-            );
+            assert!(start.elapsed() < WAIT, "timed out waiting for {what}");
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -156,6 +189,22 @@ impl Browser {
     }
 }
 
+fn is_truthy(value: &Value) -> bool {
+    !(value.is_null() || *value == json!(false) || *value == json!(0) || *value == json!(""))
+}
+
+/// The errors DevTools gives when the page navigated away under a command.
+fn is_navigation(error: &Value) -> bool {
+    let message = error["message"].as_str().unwrap_or("");
+    [
+        "navigated or closed",
+        "context was destroyed",
+        "Cannot find context",
+    ]
+    .iter()
+    .any(|m| message.contains(m))
+}
+
 impl Drop for Browser {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -193,10 +242,7 @@ fn devtools_url(profile: &Path) -> String {
                 return format!("ws://127.0.0.1:{port}{path}");
             }
         }
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "chromium did not start DevTools"
-        );
+        assert!(start.elapsed() < WAIT, "chromium did not start DevTools");
         std::thread::sleep(Duration::from_millis(50));
     }
 }
