@@ -48,7 +48,12 @@ pub struct ImageRef {
 /// The parsed body of one note.
 #[derive(Debug, Clone, Default)]
 pub struct Body {
-    pub events: Vec<Event<'static>>,
+    /// The body's Markdown (the file after its front matter). Rendering and indexing parse it again
+    /// through [`Body::events`]: kept as owned events, the notes of a 10k-note site took gigabytes,
+    /// where parsing them again costs less than allocating them did.
+    markdown: String,
+    /// The events of a leading `# Title` heading, which [`Body::events`] leaves out.
+    title_events: std::ops::Range<usize>,
     pub headings: Vec<Heading>,
     pub links: Vec<Link>,
     pub images: Vec<ImageRef>,
@@ -57,8 +62,19 @@ pub struct Body {
     /// The first sentence of the first paragraph.
     pub summary: String,
     pub word_count: usize,
-    /// Text of a level-1 heading that opened the body; it was removed from `events` (the page shows the title).
+    /// Text of a level-1 heading that opened the body; it is left out of the events (the page shows the title).
     pub leading_title: Option<String>,
+}
+
+impl Body {
+    /// pulldown-cmark's events for the body, as parse saw them, less a leading title heading.
+    pub fn events(&self) -> impl Iterator<Item = Event<'_>> {
+        let skipped = self.title_events.clone();
+        Parser::new_ext(&self.markdown, options())
+            .enumerate()
+            .filter(move |(index, _)| !skipped.contains(index))
+            .map(|(_, event)| event)
+    }
 }
 
 pub fn options() -> Options {
@@ -79,9 +95,10 @@ pub fn parse_body(file_text: &str, body_offset: usize, title_hint: Option<&str>)
         ids: RESERVED_IDS.iter().map(|s| s.to_string()).collect(),
         ..Collector::default()
     };
+    collector.body.markdown = body.to_string();
     for (event, range) in Parser::new_ext(body, options()).into_offset_iter() {
         let position = lines.position(file_text, body_offset + range.start);
-        collector.event(event.into_static(), position);
+        collector.event(&event, position);
     }
     collector.finish(title_hint)
 }
@@ -125,18 +142,17 @@ struct Collector {
 }
 
 impl Collector {
-    fn event(&mut self, event: Event<'static>, position: Position) {
-        match &event {
+    fn event(&mut self, event: &Event<'_>, position: Position) {
+        match event {
             Event::Start(tag) => self.start(tag, position),
             Event::End(tag) => self.end(*tag),
             Event::Text(text) | Event::Code(text) => self.text(text),
             Event::SoftBreak | Event::HardBreak => self.text(" "),
             _ => {}
         }
-        self.body.events.push(event);
     }
 
-    fn start(&mut self, tag: &Tag<'static>, position: Position) {
+    fn start(&mut self, tag: &Tag<'_>, position: Position) {
         match tag {
             Tag::Heading { level, id, .. } => {
                 self.flush_block();
@@ -271,15 +287,13 @@ impl Collector {
     }
 }
 
-/// Removes an opening `# Heading` from the events when it is (or stands for) the note's title.
+/// Leaves an opening `# Heading` out of the events when it is (or stands for) the note's title.
 fn take_leading_title(body: &mut Body, title_hint: Option<&str>) {
-    let first = body
-        .events
-        .iter()
-        .position(|e| !matches!(e, Event::Html(_) | Event::SoftBreak));
-    let Some(start) = first else { return };
+    let mut events = Parser::new_ext(&body.markdown, options()).enumerate();
+    let first = events.find(|(_, e)| !matches!(e, Event::Html(_) | Event::SoftBreak));
+    let Some((start, event)) = first else { return };
     if !matches!(
-        body.events[start],
+        event,
         Event::Start(Tag::Heading {
             level: HeadingLevel::H1,
             ..
@@ -293,11 +307,9 @@ fn take_leading_title(body: &mut Body, title_hint: Option<&str>) {
     if title_hint.is_some_and(|t| !t.eq_ignore_ascii_case(&heading.title)) {
         return;
     }
-    let end = body.events[start..]
-        .iter()
-        .position(|e| matches!(e, Event::End(TagEnd::Heading(_))));
-    if let Some(end) = end {
-        body.events.drain(start..=start + end);
+    let end = events.find(|(_, e)| matches!(e, Event::End(TagEnd::Heading(_))));
+    if let Some((end, _)) = end {
+        body.title_events = start..end + 1;
         body.leading_title = Some(body.headings.remove(0).title);
     }
 }
@@ -433,17 +445,31 @@ mod tests {
         let body = parse_body("# My Title\n\nText.\n## Part\n", 0, None);
         assert_eq!(body.leading_title.as_deref(), Some("My Title"));
         assert_eq!(body.headings.len(), 1);
-        assert!(!body.events.iter().any(|e| matches!(
-            e,
-            Event::Start(Tag::Heading {
-                level: HeadingLevel::H1,
-                ..
-            })
-        )));
+        let is_h1 = |e: &Event<'_>| {
+            matches!(
+                e,
+                Event::Start(Tag::Heading {
+                    level: HeadingLevel::H1,
+                    ..
+                })
+            )
+        };
+        let texts = |body: &Body| -> Vec<String> {
+            body.events()
+                .filter_map(|e| match e {
+                    Event::Text(t) => Some(t.to_string()),
+                    _ => None,
+                })
+                .collect()
+        };
+        assert!(!body.events().any(|e| is_h1(&e)));
+        assert_eq!(texts(&body), ["Text.", "Part"]);
         // A different front-matter title keeps the heading.
         let kept = parse_body("# Other\n", 0, Some("Title"));
         assert!(kept.leading_title.is_none());
         assert_eq!(kept.headings.len(), 1);
+        assert!(kept.events().any(|e| is_h1(&e)));
+        assert_eq!(texts(&kept), ["Other"]);
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Note body to HTML: replays the events parse kept, swapping in resolved link targets, image markup
+//! Note body to HTML: replays the body's events (parsed again from its Markdown), swapping in resolved link targets, image markup
 //! ([`super::picture`], or a placeholder), heading ids with self-links and highlighted code blocks.
 //! A paragraph holding nothing but images (the usual screenshot) becomes one block `<figure>` per image
 //! instead of a `<p>`, so each can carry a caption and its OCR text.
@@ -37,7 +37,7 @@ struct Replay<'a> {
 impl BodyRenderer<'_> {
     /// The HTML of note `id` as seen from a page whose root prefix is `root`.
     pub fn render(&self, id: NoteId, root: &str) -> String {
-        let events = &self.site.notes[id].body.events;
+        let events: Vec<Event<'_>> = self.site.notes[id].body.events().collect();
         let mut replay = Replay {
             r: self,
             id,
@@ -60,11 +60,7 @@ impl BodyRenderer<'_> {
 }
 
 impl<'a> Replay<'a> {
-    fn event(
-        &mut self,
-        event: &'a Event<'static>,
-        rest: &mut std::slice::Iter<'a, Event<'static>>,
-    ) {
+    fn event(&mut self, event: &'a Event<'a>, rest: &mut std::slice::Iter<'a, Event<'a>>) {
         match event {
             Event::Start(Tag::Paragraph) if only_images(rest.as_slice()) => self.figures = true,
             Event::End(TagEnd::Paragraph) if self.figures => self.figures = false,
@@ -226,7 +222,7 @@ impl<'a> Replay<'a> {
 }
 
 /// Whether the paragraph starting here holds images and nothing else but spaces and line breaks.
-fn only_images(rest: &[Event<'static>]) -> bool {
+fn only_images(rest: &[Event<'_>]) -> bool {
     let mut depth = 0usize;
     let mut images = 0;
     for event in rest {
@@ -264,8 +260,8 @@ fn placeholder(image: &ImageRef, label: &str) -> String {
 }
 
 fn skip_to_end<'e>(
-    rest: &mut impl Iterator<Item = &'e Event<'static>>,
-    is_end: impl Fn(&Event<'static>) -> bool,
+    rest: &mut impl Iterator<Item = &'e Event<'e>>,
+    is_end: impl Fn(&Event<'e>) -> bool,
 ) {
     for event in rest.by_ref() {
         if is_end(event) {
