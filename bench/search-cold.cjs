@@ -28,7 +28,8 @@ function meter() {
     if (!seen.has(file)) { seen.add(file); m.raw += b.length; m.gz += gzSize(b); m.requests++; }
     return b;
   };
-  m.line = (q, extra = '') => `  cold "${q}": ${kb(m.gz)} gz (${kb(m.raw)} raw), ${m.requests} requests${extra}`;
+  // `how` follows the quoted query, e.g. ' as typed (prefix)'.
+  m.line = (q, extra = '', how = '') => `  cold "${q}"${how}: ${kb(m.gz)} gz (${kb(m.raw)} raw), ${m.requests} requests${extra}`;
   return m;
 }
 
@@ -52,7 +53,7 @@ async function notesite() {
       };
       const e = Engine(load);
       const res = await e.search(q, 10, typing);
-      const line = m.line(typing ? q + '" as typed (prefix) "' : q, `, ${res.total} hits`);
+      const line = m.line(q, `, ${res.total} hits`, typing ? ' as typed (prefix)' : '');
       // Warm: the same engine, typing the query again letter by letter (parts cached once loaded).
       const times = [];
       for (let i = 1; i <= q.length; i++) {
