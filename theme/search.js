@@ -239,6 +239,9 @@
     return p[b.length];
   };
 
+  // Phrases are checked in the text of at most this many of the best documents.
+  const PHRASE_POOL = 50;
+
   // The engine over an index read through `load(key)` → Promise of a parsed part ('meta', 't/3', 'f/12').
   function Engine(load) {
     let meta;
@@ -310,16 +313,30 @@
       }
       return best && best.t;
     }
-    async function rank(groups) {
+    // Orders only the best `keep` documents: nothing reads further down.
+    async function rank(groups, keep) {
       const maps = await Promise.all(groups.map(groupScores));
-      const total = new Map(), hits = new Map();
-      for (const m of maps) for (const [d, s] of m) { total.set(d, (total.get(d) || 0) + s); hits.set(d, (hits.get(d) || 0) + 1); }
-      let docs = [...total.keys()].filter((d) => hits.get(d) === groups.length);
+      // Doc ids are 0..n-1: flat arrays, not Maps of thousands of entries rebuilt per keystroke.
+      const total = new Float64Array(meta.n), hits = new Uint16Array(meta.n), seen = [];
+      for (const m of maps) for (const [d, s] of m) { if (!hits[d]++) seen.push(d); total[d] += s; }
+      let docs = seen.filter((d) => hits[d] === groups.length);
       const and = docs.length > 0;
-      if (!and) docs = [...total.keys()];
-      const score = (d) => total.get(d) * (and ? 1 : (hits.get(d) / groups.length) ** 2);
-      docs.sort((a, b) => score(b) - score(a) || a - b);
-      return { docs, maps, and };
+      if (!and) docs = seen;
+      const score = (d) => total[d] * (and ? 1 : (hits[d] / groups.length) ** 2);
+      return { docs: best(docs, score, keep), count: docs.length, maps, and };
+    }
+    // The best `k` of `docs`, best first (ties: lower id first). Sorting all ~6k hits of a common
+    // word at 10k notes took most of a warm keystroke; here most fail one comparison with the k-th.
+    function best(docs, score, k) {
+      const s = docs.map(score), top = [];
+      const before = (i, j) => s[i] > s[j] || (s[i] === s[j] && docs[i] < docs[j]);
+      for (let i = 0; i < docs.length; i++) {
+        if (top.length === k && !before(i, top[k - 1])) continue;
+        let at = Math.min(top.length, k - 1);
+        for (; at > 0 && before(i, top[at - 1]); at--) top[at] = top[at - 1];
+        top[at] = i;
+      }
+      return top.map((i) => docs[i]);
     }
     const frag = (d) => load('f/' + d).then((f) => {
       if (!f.sp) { f.sp = spans(f.x, meta.stem); f.ts = spans(f.t, meta.stem); }
@@ -335,27 +352,29 @@
       meta = meta || (await load('meta'));
       const { groups, phrases } = parseQuery(q, meta.stem, typing);
       if (!groups.length) return { results: [], terms: new Set() };
-      let r = await rank(groups), suggestion = null;
+      const keep = Math.max(limit, PHRASE_POOL);
+      let r = await rank(groups, keep), suggestion = null;
       if (!r.and && r.maps.some((m) => !m.size)) {
         const fixed = await Promise.all(groups.map(async (g, i) => (r.maps[i].size ? g : { ...g, w: (await fuzzy(g.w)) || g.w, parts: [], prefix: false })));
         if (fixed.some((g, i) => g.w !== groups[i].w)) {
-          const r2 = await rank(fixed);
+          const r2 = await rank(fixed, keep);
           if (r2.and) { r = r2; suggestion = fixed; }
         }
       }
-      let docs = r.docs;
+      let docs = r.docs, count = r.count;
       if (phrases.length) {
         const kept = [];
-        for (let i = 0; i < docs.length && i < 50 && kept.length < limit; i += 10) {
+        for (let i = 0; i < docs.length && i < PHRASE_POOL && kept.length < limit; i += 10) {
           const batch = docs.slice(i, i + 10), fr = await Promise.all(batch.map(frag));
           batch.forEach((d, j) => { if (phrases.every((ph) => hasPhrase(fr[j], ph))) kept.push(d); });
         }
         docs = kept;
+        count = kept.length;
       }
       const terms = new Set((suggestion || groups).flatMap((g) => [...g.terms]));
       const top = docs.slice(0, limit), fr = await Promise.all(top.map(frag));
       const results = top.map((d, i) => describe(fr[i], terms, d));
-      return { results, terms, total: docs.length, suggestion: suggestion && suggest(suggestion, fr) };
+      return { results, terms, total: count, suggestion: suggestion && suggest(suggestion, fr) };
     }
     // Turns corrected terms back into words a person typed, taken from the results' text.
     const suggest = (groups, fr) => groups.map((g) => {
