@@ -34,21 +34,23 @@ function meter() {
 }
 
 async function notesite() {
-  const { Engine } = require('../theme/search.js');
+  const { Engine, unwrap } = require('../theme/search.js');
   const assets = path.join(dir, 'assets');
   const js = fs.readdirSync(assets).find((f) => /^search\..*\.js$/.test(f));
   const jsBuf = fs.readFileSync(path.join(assets, js));
-  const index = walk(path.join(dir, 'search')).filter((f) => f.endsWith('.json'));
-  console.log(`  index on disk: ${disk(index)} (+ the same again as .js twins for file://)`);
+  // Each part is one `.js` file, which the browser reads in every context (fetched and unwrapped
+  // over HTTP, run as a script from file://).
+  const index = walk(path.join(dir, 'search')).filter((f) => f.endsWith('.js'));
+  console.log(`  index on disk: ${disk(index)}`);
   console.log(`    of which postings (meta + shards): ${disk(index.filter((f) => !f.includes('/f/')))}; fragments: ${disk(index.filter((f) => f.includes('/f/')))}`);
-  console.log(`  engine + UI JS: ${kb(jsBuf.length)} raw, ${kb(gzSize(jsBuf))} gz; meta ${kb(gzSize(fs.readFileSync(path.join(dir, 'search/meta.json'))))} gz`);
+  console.log(`  engine + UI JS: ${kb(jsBuf.length)} raw, ${kb(gzSize(jsBuf))} gz; meta ${kb(gzSize(fs.readFileSync(path.join(dir, 'search/meta.js'))))} gz`);
   for (const q of queries) {
     for (const typing of [false, true]) {
       const m = meter(), parts = new Map();
       m.read(path.join(assets, js));
       // Parsed parts are cached as the browser caches them.
       const load = async (key) => {
-        if (!parts.has(key)) parts.set(key, JSON.parse(m.read(path.join(dir, 'search', key + '.json'))));
+        if (!parts.has(key)) parts.set(key, unwrap(key, m.read(path.join(dir, 'search', key + '.js')).toString('utf8')));
         return parts.get(key);
       };
       const e = Engine(load);

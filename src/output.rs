@@ -46,7 +46,7 @@ impl Output {
     }
 
     /// Adds many files at once: the batch is sorted and merged in one pass, which beats inserting
-    /// the 40,000 search-index files of a 10k-note site one by one on every `serve` rebuild.
+    /// the ~10,600 search-index files of a 10k-note site one by one on every `serve` rebuild.
     pub fn add_all(&mut self, files: impl IntoIterator<Item = (String, bytes::Bytes)>) {
         let mut batch: BTreeMap<String, Content> = files
             .into_iter()

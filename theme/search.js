@@ -1,7 +1,7 @@
 /* notesite search: tokenizer (the rules of src/search/tokenize.rs, checked against
    tests/search/golden_tokens.json), index reader, ranking and UI. Loaded on first use by script.js.
-   Index parts come by fetch over http(s) and by <script> twins from file://. Everything taken from
-   notes is inserted as text (textContent / createTextNode), never as HTML. No dependencies. */
+   Index parts (search/<key>.js) are fetched over http(s) and run by <script> from file://. Everything
+   taken from notes is inserted as text (textContent / createTextNode), never as HTML. No dependencies. */
 (function () {
   'use strict';
 
@@ -428,7 +428,14 @@
     return { doc: d, title: f.t, url: f.u, topics: f.p || [], snippet: snippet(f.x, hits, 0, f.x.length, 170), subs, hits: hitSpans(f.ts, terms) };
   }
 
-  const api = { stem, spans, tokens, parseQuery, Engine, decode, osa };
+  // A part is `__notesiteSearch("<key>",<json>);` (why fetch and parse it: src/search/shard.rs).
+  const unwrap = (key, text) => {
+    const head = '__notesiteSearch("' + key + '",', end = text.lastIndexOf(');');
+    if (!text.startsWith(head) || end < head.length) throw new Error('bad part ' + key);
+    return JSON.parse(text.slice(head.length, end));
+  };
+
+  const api = { stem, spans, tokens, parseQuery, Engine, decode, osa, unwrap };
   if (typeof module === 'object' && module.exports) module.exports = api;
   if (typeof document === 'undefined') return;
 
@@ -441,15 +448,17 @@
   let build = '';
   window.__notesiteSearch = (key, data) => { const w = waiting.get(key); if (w) { waiting.delete(key); w(data); } };
   const viaScript = (key) => new Promise((resolve, reject) => {
-    const s = d.createElement('script');
+    const s = d.createElement('script'), fail = () => { waiting.delete(key); reject(new Error('cannot load ' + key)); };
     waiting.set(key, resolve);
     s.src = base + key + '.js' + (build && !fileMode ? '?v=' + build : '');
-    s.onerror = () => { waiting.delete(key); reject(new Error('cannot load ' + key)); };
-    s.onload = () => s.remove();
+    s.onerror = fail;
+    // Ran but never called back (not a part): fail rather than wait forever.
+    s.onload = () => { s.remove(); if (waiting.has(key)) fail(); };
     d.head.append(s);
   });
-  const viaFetch = (key) => fetch(base + key + '.json' + (build ? '?v=' + build : ''), build ? {} : { cache: 'no-cache' })
-    .then((r) => { if (!r.ok) throw new Error(r.status); return r.json(); })
+  const viaFetch = (key) => fetch(base + key + '.js' + (build ? '?v=' + build : ''), build ? {} : { cache: 'no-cache' })
+    .then((r) => { if (!r.ok) throw new Error(r.status); return r.text(); })
+    .then((text) => unwrap(key, text))
     .catch(() => viaScript(key));
   const load = (key) => {
     if (!cache.has(key)) {

@@ -2,11 +2,12 @@
 //! from rendered HTML) and returns the files to add to the output, under `search/`. Reads `Site`
 //! only; `theme/search.js` is the matching reader (tokenizer, ranking and UI).
 //!
-//! Layout: `search/meta.json` (shard table, a few KB), `search/t/<n>.json` (term-range shards of
-//! postings), `search/f/<doc>.json` (one fragment per note: title, URL, headings, plain text for
-//! snippets, phrase checks and sub-results), each with a `.js` twin for file://. No `.gz` twins:
-//! S3 website hosting cannot negotiate `Accept-Encoding`, so a `.gz` file would only be used by a
-//! client that asks for it by name, and compressing hosts compress JSON on the fly.
+//! Layout: `search/meta.js` (shard table, a few KB), `search/t/<n>.js` (term-range shards of
+//! postings), `search/f/<doc>.js` (one fragment per note: title, URL, headings, plain text for
+//! snippets, phrase checks and sub-results). Each part is one file, JSON wrapped in a call
+//! (`shard::wrap`) that loads from file:// as well as over HTTP; there is no `.json` twin. No `.gz`
+//! twins either: S3 website hosting cannot negotiate `Accept-Encoding`, so a `.gz` file would only
+//! be used by a client that asks for it by name, and compressing hosts compress JavaScript on the fly.
 
 #[cfg(test)]
 mod golden;
@@ -51,7 +52,8 @@ impl SearchOptions {
 pub struct CachedDoc {
     key: blake3::Hash,
     terms: index::DocTerms,
-    /// The fragment's JSON (`search/f/<id>.json`).
+    /// The fragment's JSON, which `search/f/<id>.js` wraps (the doc id is not part of it, so a
+    /// doc whose id shifts keeps it).
     fragment: Bytes,
 }
 
@@ -63,7 +65,7 @@ pub struct SearchCache {
     /// The source path of each doc id (the visible notes, in order).
     paths: Vec<PathBuf>,
     docs: Vec<Arc<CachedDoc>>,
-    /// Each doc's fragment `.js` twin and [`shard::digest`] (both name the doc id).
+    /// Each doc's fragment file and its [`shard::digest`] (both name the doc id).
     fragment_files: Vec<FragmentFile>,
     postings: Option<Postings>,
     /// Whether this build patched the previous build's postings rather than making them afresh.
@@ -259,19 +261,19 @@ fn doc_key(url: &str, ocr: &[Option<&str>], options: SearchOptions) -> blake3::H
     hasher.finalize()
 }
 
-/// A fragment's `.js` twin and digest, which name its doc id.
+/// A fragment's file and digest, which name its doc id.
 #[derive(Debug)]
 struct FragmentFile {
-    js: Bytes,
+    file: Bytes,
     digest: blake3::Hash,
 }
 
 impl FragmentFile {
     fn new(id: usize, json: &[u8]) -> FragmentFile {
-        let key = format!("f/{id}");
+        let file = shard::wrap(&format!("f/{id}"), json);
         FragmentFile {
-            js: shard::js_twin(&key, json).into(),
-            digest: shard::digest(&key, json),
+            digest: shard::digest(&file),
+            file: file.into(),
         }
     }
 }
@@ -284,17 +286,15 @@ fn files(
     fragment_files: &[FragmentFile],
     options: SearchOptions,
 ) -> Vec<(String, Bytes)> {
-    let mut files = Vec::with_capacity(2 * (shards.len() + docs.len()) + 2);
+    let mut files = Vec::with_capacity(shards.len() + fragment_files.len() + 1);
     for (i, s) in shards.iter().enumerate() {
-        files.push((format!("search/t/{i}.json"), s.json.clone()));
-        files.push((format!("search/t/{i}.js"), s.js.clone()));
+        files.push((shard::path(&format!("t/{i}")), s.file.clone()));
     }
-    for (i, (doc, file)) in docs.iter().zip(fragment_files).enumerate() {
-        files.push((format!("search/f/{i}.json"), doc.fragment.clone()));
-        files.push((format!("search/f/{i}.js"), file.js.clone()));
+    for (i, f) in fragment_files.iter().enumerate() {
+        files.push((shard::path(&format!("f/{i}")), f.file.clone()));
     }
-    // The build id covers every part: the digests of the `.json` files (the `.js` twins only
-    // repeat them), each kept from the build that last wrote the part.
+    // The build id covers every part: the digests of their files, each kept from the build that
+    // last wrote the part.
     let mut hasher = blake3::Hasher::new();
     let fragment_digests = fragment_files.iter().map(|f| &f.digest);
     for digest in shards.iter().map(|s| &s.digest).chain(fragment_digests) {
@@ -307,7 +307,8 @@ fn files(
         stem: options.stem,
         s: shards.iter().map(|s| s.first().to_string()).collect(),
     };
-    files.extend(shard::twins("meta", &meta).map(|(path, bytes)| (path, Bytes::from(bytes))));
+    let (path, bytes) = shard::part("meta", &meta);
+    files.push((path, bytes.into()));
     files
 }
 
@@ -454,7 +455,7 @@ mod tests {
         let shards = |files: &BTreeMap<String, Vec<u8>>| {
             let shards: Vec<Vec<u8>> = files
                 .iter()
-                .filter(|(k, _)| k.starts_with("search/t/") && k.ends_with(".json"))
+                .filter(|(k, _)| k.starts_with("search/t/"))
                 .map(|(_, v)| v.clone())
                 .collect();
             shards
@@ -463,6 +464,67 @@ mod tests {
         let changed = new.iter().filter(|s| !old.contains(s)).count();
         assert!(old.len() > 6);
         assert!(changed <= 3, "{changed} of {} shards changed", new.len());
+    }
+
+    #[test]
+    fn each_part_is_written_once_as_a_script() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config::load(dir.path()).unwrap();
+        let notes = corpus(50);
+        let (files, cache) = index(&config, &notes, SearchCache::default(), &[]);
+        let shards = cache.postings.as_ref().unwrap().shards().len();
+        let mut want: Vec<String> = (0..shards)
+            .map(|i| format!("search/t/{i}.js"))
+            .chain((0..notes.len()).map(|i| format!("search/f/{i}.js")))
+            .chain(["search/meta.js".to_string()])
+            .collect();
+        want.sort();
+        assert_eq!(files.keys().cloned().collect::<Vec<_>>(), want);
+        for (path, bytes) in &files {
+            let key = &path["search/".len()..path.len() - ".js".len()];
+            let text = std::str::from_utf8(bytes).unwrap();
+            let json = text
+                .strip_prefix(&format!("__notesiteSearch(\"{key}\","))
+                .and_then(|rest| rest.strip_suffix(");\n"))
+                .unwrap_or_else(|| panic!("{path} is not a wrapped part"));
+            serde_json::from_str::<serde_json::Value>(json).unwrap();
+        }
+    }
+
+    /// `serve` compares outputs by pointer first: an unchanged part must be the previous build's
+    /// `Bytes`, not an equal copy.
+    #[test]
+    fn a_rebuild_shares_the_bytes_of_unchanged_parts() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config::load(dir.path()).unwrap();
+        let options = SearchOptions::for_language("en");
+        let mut notes = corpus(100);
+        let assets = Assets::default();
+        let (first, cache) = build(
+            &site(&config, &notes),
+            &assets,
+            options,
+            SearchCache::default(),
+            &|_| false,
+        );
+        notes[3].1.push_str("\nw1x1\n");
+        let unchanged = |path: &Path| !path.ends_with("n0003.md");
+        let (second, _) = build(&site(&config, &notes), &assets, options, cache, &unchanged);
+        let first: HashMap<String, Bytes> = first.into_iter().collect();
+        let shared = |path: &str, bytes: &Bytes| first[path].as_ptr() == bytes.as_ptr();
+        let fragments: Vec<_> = second
+            .iter()
+            .filter(|(path, _)| path.starts_with("search/f/"))
+            .collect();
+        assert_eq!(fragments.len(), 100);
+        for (path, bytes) in fragments {
+            assert_eq!(shared(path, bytes), path != "search/f/3.js", "{path}");
+        }
+        let shards = second.iter().filter(|(p, _)| p.starts_with("search/t/"));
+        let (same, all) = shards.fold((0, 0), |(same, all), (path, bytes)| {
+            (same + usize::from(shared(path, bytes)), all + 1)
+        });
+        assert!(same > 0 && same < all, "{same} of {all} shards shared");
     }
 
     #[test]

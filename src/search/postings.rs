@@ -52,15 +52,17 @@ impl Entry {
     }
 }
 
-/// A shard's `.json` as written by the last build.
+/// A shard as written by the last build.
 #[derive(Debug)]
 pub struct ShardFile {
     first: Term,
     last: Term,
     count: usize,
-    pub json: Bytes,
-    /// The `.js` twin and [`shard::digest`] of `json`, at position `at` (both name it).
-    pub js: Bytes,
+    /// The shard's JSON, kept to wrap it again when the shard moves to another position.
+    json: Bytes,
+    /// The file ([`shard::wrap`] of `json` as the shard at position `at`, which it names) and its
+    /// [`shard::digest`].
+    pub file: Bytes,
     pub digest: blake3::Hash,
     at: usize,
 }
@@ -182,6 +184,12 @@ impl Postings {
         }
     }
 
+    /// The shards cut by the last [`Postings::recut`].
+    #[cfg(test)]
+    pub fn shards(&self) -> &[ShardFile] {
+        &self.shards
+    }
+
     fn find(&self, term: &str) -> Result<usize, usize> {
         self.entries
             .binary_search_by(|e| shard::utf16_cmp(&e.term, term))
@@ -219,9 +227,8 @@ impl Postings {
             .map(|(at, range, kept)| match kept {
                 Some(mut file) => {
                     if file.at != at {
-                        let key = format!("t/{at}");
-                        file.js = shard::js_twin(&key, &file.json).into();
-                        file.digest = shard::digest(&key, &file.json);
+                        file.file = shard::wrap(&format!("t/{at}"), &file.json).into();
+                        file.digest = shard::digest(&file.file);
                         file.at = at;
                     }
                     file
@@ -246,13 +253,13 @@ fn shard_file(entries: &[Entry], at: usize) -> ShardFile {
         (Some(first), Some(last)) => (first.term.clone(), last.term.clone()),
         _ => (Term::from(""), Term::from("")),
     };
-    let key = format!("t/{at}");
+    let file = shard::wrap(&format!("t/{at}"), &json);
     ShardFile {
         first,
         last,
         count: entries.len(),
-        js: shard::js_twin(&key, &json).into(),
-        digest: shard::digest(&key, &json),
+        digest: shard::digest(&file),
+        file: file.into(),
         json: json.into(),
         at,
     }

@@ -168,9 +168,21 @@ fn content_types_and_cache_headers_per_file() {
             immutable,
         ),
         (
-            find(&|f| f.ends_with(".js")),
+            find(&|f| f.starts_with("assets/") && f.ends_with(".js")),
             "text/javascript; charset=utf-8",
             immutable,
+        ),
+        // Search index parts: scripts whose names stay while their bytes change, so short-lived
+        // (the engine revalidates meta and asks for the others with `?v=<build id>`).
+        (
+            "search/meta.js".to_string(),
+            "text/javascript; charset=utf-8",
+            short,
+        ),
+        (
+            find(&|f| f.starts_with("search/f/")),
+            "text/javascript; charset=utf-8",
+            short,
         ),
         (find(&|f| f.ends_with(".svg")), "image/svg+xml", immutable),
         (

@@ -1,5 +1,5 @@
 //! Browser scenarios: the same checks over HTTP (a tiny static server on 127.0.0.1:0) and from
-//! file://, where the index loads through `<script>` twins.
+//! file://, where the index parts load through `<script>` rather than fetch.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
@@ -35,6 +35,7 @@ fn eager_page_loads_no_engine(b: &mut Browser, base: &str) {
 
 fn dropdown_results_deep_link_and_highlight(b: &mut Browser, base: &str) {
     b.navigate(&format!("{base}index.html"));
+    watch_part_scripts(b);
     b.eval("document.getElementById('search-input').focus()");
     b.type_text("lambda");
     b.wait_for(
@@ -44,6 +45,7 @@ fn dropdown_results_deep_link_and_highlight(b: &mut Browser, base: &str) {
     let first = b.eval("document.querySelector('#search-popup .sr-note .sr-title').textContent");
     assert_eq!(first, "Lambda", "{base}: first result");
     b.screenshot("dropdown");
+    index_parts_loaded_the_expected_way(b, base);
     let mark =
         b.eval("document.querySelector('#search-popup .sr-note mark').textContent.toLowerCase()");
     assert_eq!(mark, "lambda", "the title's match is highlighted");
@@ -112,6 +114,41 @@ fn dropdown_results_deep_link_and_highlight(b: &mut Browser, base: &str) {
             true,
             "the dropdown reopened after Esc"
         );
+    }
+}
+
+/// Records the `src` of every index part the page loads through a `<script>` tag (the engine
+/// removes each tag once it has run).
+fn watch_part_scripts(b: &mut Browser) {
+    b.eval(
+        "window.__partScripts = [];
+        new MutationObserver((ms) => ms.forEach((m) => m.addedNodes.forEach((n) => {
+            if (n.src && n.src.includes('/search/')) window.__partScripts.push(n.src);
+        }))).observe(document.head, { childList: true })",
+    );
+}
+
+/// Over HTTP the engine fetches each part's `.js` file and unwraps it (a broken unwrap would
+/// otherwise go unseen behind the `<script>` fallback); from file://, where fetch is blocked, it
+/// loads the same files through `<script>`.
+fn index_parts_loaded_the_expected_way(b: &mut Browser, base: &str) {
+    let fetched = b.eval(
+        "[...new Set(performance.getEntriesByType('resource')
+            .filter(r => r.name.includes('/search/'))
+            .map(r => r.initiatorType + ' ' + r.name.split('?')[0].split('.').pop()))].join()",
+    );
+    let scripts = b.eval("window.__partScripts.map(s => s.split('/search/')[1]).join()");
+    let scripts = scripts.as_str().unwrap();
+    if base.starts_with("file:") {
+        let parts: Vec<&str> = scripts.split(',').collect();
+        assert!(
+            parts.contains(&"meta.js") && parts.iter().any(|p| p.starts_with("f/")),
+            "{base}: index parts through <script>: {scripts}"
+        );
+        assert!(parts.iter().all(|p| p.ends_with(".js")), "{scripts}");
+    } else {
+        assert_eq!(fetched, "fetch js", "{base}: index parts by fetch");
+        assert_eq!(scripts, "", "{base}: no index part through <script>");
     }
 }
 

@@ -107,9 +107,34 @@ fn index_holds_no_hidden_note() {
             entry.display()
         );
     }
-    assert!(site.out.join("search/meta.json").is_file());
     assert!(site.out.join("search/meta.js").is_file());
     assert!(site.out.join("search.html").is_file());
+}
+
+/// Each index part is written once, as the script every context loads (fetched and unwrapped over
+/// HTTP, run from file://): no `.json` twin, and every file wraps the JSON of the part it is named for.
+#[test]
+fn index_parts_are_written_once_as_scripts() {
+    let site = site::build();
+    let dir = site.out.join("search");
+    let files = walk(&dir);
+    assert!(files.len() > 3, "{files:?}");
+    for file in &files {
+        let rel = file.strip_prefix(&dir).unwrap().to_str().unwrap();
+        let key = rel
+            .strip_suffix(".js")
+            .unwrap_or_else(|| panic!("search/{rel}: every index part is a .js file"));
+        let text = std::fs::read_to_string(file).unwrap();
+        let json = text
+            .strip_prefix(&format!("__notesiteSearch(\"{key}\","))
+            .and_then(|rest| rest.strip_suffix(");\n"))
+            .unwrap_or_else(|| panic!("search/{rel} does not wrap its part"));
+        let value: serde_json::Value = serde_json::from_str(json).unwrap();
+        assert!(value.is_object(), "search/{rel}");
+    }
+    for key in ["meta", "t/0", "f/0"] {
+        assert!(dir.join(format!("{key}.js")).is_file(), "search/{key}.js");
+    }
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {

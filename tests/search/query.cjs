@@ -3,10 +3,11 @@
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
-const { Engine } = require('../../theme/search.js');
+const { Engine, unwrap } = require('../../theme/search.js');
 
 const [dir, q] = process.argv.slice(2);
-const load = async (key) => JSON.parse(fs.readFileSync(path.join(dir, key + '.json'), 'utf8'));
+// The parts as the browser reads them over HTTP: the `.js` file, unwrapped by the engine's own code.
+const load = async (key) => unwrap(key, fs.readFileSync(path.join(dir, key + '.js'), 'utf8'));
 Engine(load).search(q, 10).then((res) => {
   const text = (parts) => parts.map((p) => (p[1] ? '[' + p[0] + ']' : p[0])).join('');
   process.stdout.write(JSON.stringify({
