@@ -58,8 +58,6 @@ pub struct Body {
     pub headings: Vec<Heading>,
     pub links: Vec<Link>,
     pub images: Vec<ImageRef>,
-    /// Plain text of the whole body (prose, inline code, code blocks), blocks separated by newlines.
-    pub text: String,
     /// The first sentence of the first paragraph.
     pub summary: String,
     pub word_count: usize,
@@ -88,8 +86,10 @@ pub fn options() -> Options {
         | Options::ENABLE_WIKILINKS
 }
 
-/// Parses `body`, which starts at byte `body_offset` of `file_text` (positions count from the file start).
-pub fn parse_body(file_text: &str, body_offset: usize, title_hint: Option<&str>) -> Body {
+/// Parses `body`, which starts at byte `body_offset` of `file_text` (positions count from the file
+/// start). Returns the body and its plain text (prose, inline code, code blocks; blocks separated by
+/// newlines), which the caller counts words in and drops: at 10k notes, keeping it cost ~100 MB.
+pub fn parse_body(file_text: &str, body_offset: usize, title_hint: Option<&str>) -> (Body, String) {
     let body = &file_text[body_offset..];
     let lines = LineIndex::new(file_text);
     let mut collector = Collector {
@@ -129,6 +129,8 @@ const RESERVED_IDS: &[&str] = &[
 #[derive(Default)]
 struct Collector {
     body: Body,
+    /// The body's plain text so far.
+    text: String,
     ids: HashSet<String>,
     /// Open heading: (level, custom id, text so far, position).
     heading: Option<(u8, Option<String>, String, Position)>,
@@ -214,7 +216,7 @@ impl Collector {
             }
             TagEnd::CodeBlock => {
                 self.in_code_block = false;
-                self.body.text.push('\n');
+                self.text.push('\n');
             }
             TagEnd::Link => {
                 if let (Some(text), Some(link)) =
@@ -248,7 +250,7 @@ impl Collector {
         if !self.in_code_block {
             self.block_text.push_str(text);
         }
-        self.body.text.push_str(text);
+        self.text.push_str(text);
     }
 
     fn end_heading(&mut self) {
@@ -270,7 +272,7 @@ impl Collector {
     fn flush_block(&mut self) {
         let text = std::mem::take(&mut self.block_text);
         if !text.trim().is_empty() {
-            self.body.text.push('\n');
+            self.text.push('\n');
             if self.body.summary.is_empty() && self.heading.is_none() {
                 self.body.summary = sentence_at(&text, 0);
             }
@@ -280,11 +282,11 @@ impl Collector {
         }
     }
 
-    fn finish(mut self, title_hint: Option<&str>) -> Body {
+    fn finish(mut self, title_hint: Option<&str>) -> (Body, String) {
         self.flush_block();
-        self.body.word_count = self.body.text.split_whitespace().count();
+        self.body.word_count = self.text.split_whitespace().count();
         take_leading_title(&mut self.body, title_hint);
-        self.body
+        (self.body, self.text)
     }
 }
 
@@ -390,7 +392,7 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Body {
-        parse_body(text, 0, None)
+        parse_body(text, 0, None).0
     }
 
     #[test]
@@ -431,19 +433,19 @@ mod tests {
 
     #[test]
     fn wikilinks_are_found_outside_code_only() {
-        let body = parse("Use [[EC2#Key Pair|key pairs]] and `[[not a link]]`.\n\n```\n[[nor this]]\n```\n\n![[shot.png]]\n");
+        let (body, text) = parse_body("Use [[EC2#Key Pair|key pairs]] and `[[not a link]]`.\n\n```\n[[nor this]]\n```\n\n![[shot.png]]\n", 0, None);
         assert_eq!(body.links.len(), 1);
         assert_eq!(body.links[0].kind, LinkKind::Wiki);
         assert_eq!(body.links[0].dest, "EC2#Key Pair");
         assert_eq!(body.links[0].text, "key pairs");
         assert_eq!(body.images[0].dest, "shot.png");
         assert_eq!(body.images[0].kind, LinkKind::Wiki);
-        assert!(body.text.contains("[[nor this]]"));
+        assert!(text.contains("[[nor this]]"));
     }
 
     #[test]
     fn leading_h1_becomes_the_title_and_leaves_the_body() {
-        let body = parse_body("# My Title\n\nText.\n## Part\n", 0, None);
+        let body = parse("# My Title\n\nText.\n## Part\n");
         assert_eq!(body.leading_title.as_deref(), Some("My Title"));
         assert_eq!(body.headings.len(), 1);
         let is_h1 = |e: &Event<'_>| {
@@ -466,7 +468,7 @@ mod tests {
         assert!(!body.events().any(|e| is_h1(&e)));
         assert_eq!(texts(&body), ["Text.", "Part"]);
         // A different front-matter title keeps the heading.
-        let kept = parse_body("# Other\n", 0, Some("Title"));
+        let kept = parse_body("# Other\n", 0, Some("Title")).0;
         assert!(kept.leading_title.is_none());
         assert_eq!(kept.headings.len(), 1);
         assert!(kept.events().any(|e| is_h1(&e)));
@@ -476,7 +478,7 @@ mod tests {
     #[test]
     fn positions_count_from_the_start_of_the_file() {
         let file = "---\ntitle: x\n---\n\n[a](b.md)\n";
-        let body = parse_body(file, 17, Some("x"));
+        let body = parse_body(file, 17, Some("x")).0;
         assert_eq!(body.links[0].position.line, 5);
     }
 }

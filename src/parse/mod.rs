@@ -221,7 +221,7 @@ pub fn parse_note(source: SourceFile, text: &str) -> (Option<Note>, Vec<Diagnost
         return (None, diagnostics);
     }
     let front = split.front;
-    let body = markdown::parse_body(text, split.body_offset, front.title.as_deref());
+    let (body, plain_text) = markdown::parse_body(text, split.body_offset, front.title.as_deref());
     let title = front
         .title
         .clone()
@@ -230,7 +230,7 @@ pub fn parse_note(source: SourceFile, text: &str) -> (Option<Note>, Vec<Diagnost
         .or_else(|| body.headings.first().map(|h| h.title.clone()))
         .filter(|t| !t.is_empty())
         .unwrap_or_else(|| title_from_file_name(&source));
-    let terms = TermCounts::count(&title, &body.text);
+    let terms = TermCounts::count(&title, &plain_text);
     let digest = NoteDigest::new(text, &title, &front, &body);
     (
         Some(Note {
