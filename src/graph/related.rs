@@ -57,13 +57,9 @@ pub type PreviousRelated = (Vec<Vec<Related>>, RelatedState);
 /// term with it, so when the neighbours are the same, a note that shares no term with any note
 /// whose vector changed (before or after the change) ranks exactly as before.
 pub fn related(input: &RelatedInput<'_>, previous: Option<PreviousRelated>) -> Ranking {
-    let (lists, old) = match previous {
-        Some((lists, old)) => (Some(lists), Some(old)),
-        None => (None, None),
-    };
-    let (old_index, old_neighbours) = match old {
-        Some(old) => (Some(old.index), Some(old.neighbours)),
-        None => (None, None),
+    let (lists, old_index, old_neighbours) = match previous {
+        Some((lists, old)) => (Some(lists), Some(old.index), Some(old.neighbours)),
+        None => (None, None, None),
     };
     let Indexed { index, changed } = TextIndex::build(input.notes, input.hidden, old_index);
     let (neighbours, same_links) = match old_neighbours {

@@ -200,9 +200,6 @@ impl Renderer {
     }
 }
 
-/// The page cache's key: the template name and the page's whole context. serde_json writes a
-/// context in many small pieces; buffering them lets blake3 hash whole blocks, which cut a save's
-/// rebuild on a 10k-note site from 1.73 s to 1.48 s (`bench/serve-latency --corpus 10k`, medians).
 /// A note page looked up in the cache: found, or to be rendered (and kept under its key, if any).
 enum Lookup {
     Hit(Bytes),
