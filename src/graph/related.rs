@@ -241,18 +241,23 @@ impl Ranker<'_> {
             ranked.truncate(SORTED_CANDIDATES);
         }
         ranked.sort_unstable_by(order);
-        ranked
-            .into_iter()
-            .filter_map(|(score, note, candidate)| {
-                let reason = self.reason(id, note, &candidate)?;
-                Some(Related {
-                    note,
-                    reason,
-                    score,
+        // Extended into a list of its own size: `ranked.into_iter().collect()` would reuse
+        // `ranked`'s buffer, sized for every candidate, and keep ~35 KB per note for the build.
+        let mut related = Vec::with_capacity(MAX_RELATED);
+        related.extend(
+            ranked
+                .into_iter()
+                .filter_map(|(score, note, candidate)| {
+                    let reason = self.reason(id, note, &candidate)?;
+                    Some(Related {
+                        note,
+                        reason,
+                        score,
+                    })
                 })
-            })
-            .take(MAX_RELATED)
-            .collect()
+                .take(MAX_RELATED),
+        );
+        related
     }
 
     /// The two strongest reasons, strongest first; `None` when nothing worth saying links them.
