@@ -1,6 +1,7 @@
 //! Typed, borrowed view structs handed to Tera: the template contract documented in docs/templates.md.
 //! A misspelt field does not compile, and nothing is cloned that a reference can carry.
 
+use rustc_hash::FxHashMap as HashMap;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -118,15 +119,13 @@ pub struct NoteView<'a> {
 /// the topic page lists them all. Keeps every page's size independent of the size of the site.
 pub const NAV_TOPIC_LIMIT: usize = 60;
 
-/// The notes of a topic to list in the sidebar: all of them, or a window around `current`.
-fn nav_window(notes: &[NoteId], current: Option<NoteId>) -> &[NoteId] {
+/// The notes of a topic to list in the sidebar: all of them, or a window around the note at `at`.
+fn nav_window(notes: &[NoteId], at: Option<usize>) -> &[NoteId] {
     if notes.len() <= NAV_TOPIC_LIMIT {
         return notes;
     }
-    let at = current
-        .and_then(|c| notes.iter().position(|&n| n == c))
-        .unwrap_or(0);
     let start = at
+        .unwrap_or(0)
         .saturating_sub(NAV_TOPIC_LIMIT / 2)
         .min(notes.len() - NAV_TOPIC_LIMIT);
     &notes[start..start + NAV_TOPIC_LIMIT]
@@ -137,13 +136,24 @@ pub struct Views<'a> {
     pub site: &'a Site,
     /// Counted once: every page's sidebar depends on it.
     pub visible_notes: usize,
+    /// Where each note sits in each topic too large to list whole: looked up, not searched for, or
+    /// every page of a topic of N notes would scan it and the stage would grow with N².
+    nav_positions: HashMap<(TopicId, NoteId), usize>,
 }
 
 impl<'a> Views<'a> {
     pub fn new(site: &'a Site) -> Self {
+        let mut nav_positions = HashMap::default();
+        for (id, topic) in site.topics.list.iter().enumerate() {
+            if topic.notes.len() > NAV_TOPIC_LIMIT {
+                let positions = topic.notes.iter().enumerate().map(|(at, &n)| ((id, n), at));
+                nav_positions.extend(positions);
+            }
+        }
         Views {
             site,
             visible_notes: site.visible().count(),
+            nav_positions,
         }
     }
 }
@@ -208,7 +218,8 @@ impl<'a> Views<'a> {
             .map(|(id, topic)| {
                 let current = in_current(id);
                 let shown = if full || current {
-                    nav_window(&topic.notes, current_note)
+                    let at = current_note.and_then(|n| self.nav_positions.get(&(id, n)));
+                    nav_window(&topic.notes, at.copied())
                 } else {
                     &[]
                 };
