@@ -52,9 +52,36 @@ impl SearchOptions {
 pub struct CachedDoc {
     key: blake3::Hash,
     terms: index::DocTerms,
-    /// The fragment's JSON, which `search/f/<id>.js` wraps (the doc id is not part of it, so a
-    /// doc whose id shifts keeps it).
-    fragment: Bytes,
+    /// The fragment's file as first written, `search/f/<wrapped_as>.js`: the JSON inside it does
+    /// not name the doc id, so a doc whose id shifts keeps it and is wrapped again.
+    fragment_file: Bytes,
+    wrapped_as: usize,
+    /// Where the JSON sits in `fragment_file`.
+    json: std::ops::Range<usize>,
+}
+
+impl CachedDoc {
+    fn new(key: blake3::Hash, terms: index::DocTerms, json: &[u8], id: usize) -> CachedDoc {
+        // One buffer for the fragment and its file: a full build's fragments are most of the
+        // index (74 MB of 81 at 10k notes), and the file at the doc's own id is the common case.
+        let file = shard::wrap(&fragment_key(id), json);
+        let start = file.len() - json.len() - shard::WRAP_TAIL.len();
+        CachedDoc {
+            key,
+            terms,
+            fragment_file: file.into(),
+            wrapped_as: id,
+            json: start..start + json.len(),
+        }
+    }
+
+    fn fragment(&self) -> &[u8] {
+        &self.fragment_file[self.json.clone()]
+    }
+}
+
+fn fragment_key(id: usize) -> String {
+    format!("f/{id}")
 }
 
 /// What a build leaves for the next one (`serve`): each note's [`CachedDoc`], by doc id, and the
@@ -136,13 +163,8 @@ pub fn build(
                 _ => {
                     let (terms, fragment) =
                         tokenizers.with(|tokenizer| index::document(tokenizer, note, url, &ocr));
-                    let fragment = serde_json::to_vec(&fragment).expect("fragments serialize");
-                    let fragment = Bytes::from(fragment);
-                    Arc::new(CachedDoc {
-                        key,
-                        terms,
-                        fragment,
-                    })
+                    let json = serde_json::to_vec(&fragment).expect("fragments serialize");
+                    Arc::new(CachedDoc::new(key, terms, &json, at))
                 }
             }
         })
@@ -167,7 +189,7 @@ pub fn build(
         let fragment_files = docs
             .par_iter()
             .enumerate()
-            .map(|(id, doc)| FragmentFile::new(id, &doc.fragment))
+            .map(|(id, doc)| FragmentFile::new(id, doc))
             .collect();
         (Postings::full(&terms, avg), fragment_files)
     };
@@ -216,8 +238,8 @@ fn update(
                 old: &old.terms,
                 new: &new.terms,
             });
-            if new.fragment != old.fragment {
-                fragment_files[id] = FragmentFile::new(id, &new.fragment);
+            if new.fragment() != old.fragment() {
+                fragment_files[id] = FragmentFile::new(id, new);
             }
         }
     }
@@ -269,11 +291,14 @@ struct FragmentFile {
 }
 
 impl FragmentFile {
-    fn new(id: usize, json: &[u8]) -> FragmentFile {
-        let file = shard::wrap(&format!("f/{id}"), json);
+    fn new(id: usize, doc: &CachedDoc) -> FragmentFile {
+        let file = match doc.wrapped_as == id {
+            true => doc.fragment_file.clone(),
+            false => shard::wrap(&fragment_key(id), doc.fragment()).into(),
+        };
         FragmentFile {
             digest: shard::digest(&file),
-            file: file.into(),
+            file,
         }
     }
 }
@@ -291,7 +316,7 @@ fn files(
         files.push((shard::path(&format!("t/{i}")), s.file.clone()));
     }
     for (i, f) in fragment_files.iter().enumerate() {
-        files.push((shard::path(&format!("f/{i}")), f.file.clone()));
+        files.push((shard::path(&fragment_key(i)), f.file.clone()));
     }
     // The build id covers every part: the digests of their files, each kept from the build that
     // last wrote the part.
@@ -530,14 +555,11 @@ mod tests {
     #[test]
     fn the_rounded_average_moves_in_steps() {
         let doc = |length| {
-            Arc::new(CachedDoc {
-                key: blake3::hash(b""),
-                terms: index::DocTerms {
-                    terms: Vec::new(),
-                    length,
-                },
-                fragment: Bytes::new(),
-            })
+            let terms = index::DocTerms {
+                terms: Vec::new(),
+                length,
+            };
+            Arc::new(CachedDoc::new(blake3::hash(b""), terms, b"{}", 0))
         };
         let avg =
             |lengths: &[u32]| average_length(&lengths.iter().map(|&l| doc(l)).collect::<Vec<_>>());

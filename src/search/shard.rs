@@ -161,14 +161,17 @@ pub fn path(key: &str) -> String {
 /// letters, digits and `/`, which JSON strings hold as they are.
 pub fn wrap(key: &str, json: &[u8]) -> Vec<u8> {
     const HEAD: &[u8] = b"__notesiteSearch(\"";
-    let mut js = Vec::with_capacity(HEAD.len() + key.len() + json.len() + 6);
+    let mut js = Vec::with_capacity(HEAD.len() + key.len() + 2 + json.len() + WRAP_TAIL.len());
     js.extend_from_slice(HEAD);
     js.extend_from_slice(key.as_bytes());
     js.extend_from_slice(b"\",");
     js.extend_from_slice(json);
-    js.extend_from_slice(b");\n");
+    js.extend_from_slice(WRAP_TAIL);
     js
 }
+
+/// What [`wrap`] puts after the JSON.
+pub const WRAP_TAIL: &[u8] = b");\n";
 
 /// The digest of a part's file that the build id is made of. The file names its key, so a part
 /// that moves to another key (a shard renumbered, a fragment whose doc id shifted) gets a new one.
