@@ -46,17 +46,46 @@ pub struct Built {
     pub scan_diagnostics: Vec<Diagnostic>,
 }
 
-/// Wall time per stage, in order.
+/// Wall time per stage, in order, and the process's peak memory when each stage ended.
 #[derive(Debug, Default, Clone)]
-pub struct Timings(pub Vec<(&'static str, Duration)>);
+pub struct Timings(
+    pub Vec<(&'static str, Duration)>,
+    pub Vec<(&'static str, u64)>,
+);
 
 impl Timings {
     pub fn measure<T>(&mut self, stage: &'static str, f: impl FnOnce() -> T) -> T {
         let start = Instant::now();
         let value = f();
         self.0.push((stage, start.elapsed()));
+        self.note_peak_memory(stage);
         value
     }
+
+    /// Records the peak resident memory so far, where the system reports it (Linux).
+    pub fn note_peak_memory(&mut self, stage: &'static str) {
+        if let Some(bytes) = peak_resident_bytes() {
+            self.1.push((stage, bytes));
+        }
+    }
+
+    /// `parse 410 MiB · link 620 MiB · …`: the peak after each stage, or `None` where unknown.
+    pub fn peak_memory(&self) -> Option<String> {
+        let parts: Vec<String> = self
+            .1
+            .iter()
+            .map(|(stage, bytes)| format!("{stage} {} MiB", bytes >> 20))
+            .collect();
+        (!parts.is_empty()).then(|| parts.join(" · "))
+    }
+}
+
+/// The process's peak resident set (`VmHWM`), read from `/proc/self/status`.
+fn peak_resident_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 impl fmt::Display for Timings {
@@ -120,21 +149,33 @@ impl Built {
     }
 }
 
-/// A full build: every stage, nothing reused; `progress` advances once per note parsed.
+/// A full build: every stage, nothing reused; `progress` advances once per note parsed. Files go
+/// into `output` (see [`Output::streaming`]).
 pub fn build(
     config: &Config,
     renderer: &Renderer,
     options: BuildOptions,
     progress: &ProgressBar,
+    output: Output,
 ) -> Built {
-    rebuild(
-        config,
-        renderer,
-        options,
-        progress,
-        Previous::default(),
-        &|_| false,
-    )
+    let unchanged = |_: &Path| false;
+    let input = RebuildInput {
+        previous: Previous::default(),
+        is_unchanged: &unchanged,
+        output,
+        keep_for_next: false,
+    };
+    rebuild_into(config, renderer, options, progress, input)
+}
+
+/// What a rebuild starts from besides the configuration.
+struct RebuildInput<'a> {
+    previous: Previous,
+    is_unchanged: &'a (dyn Fn(&Path) -> bool + Sync),
+    output: Output,
+    /// Whether a next rebuild will reuse this one (`serve`): otherwise what only reuse reads is
+    /// dropped as soon as the build is done with it.
+    keep_for_next: bool,
 }
 
 /// A build that reuses `previous` results for every source file `is_unchanged` accepts. With the
@@ -147,6 +188,28 @@ pub fn rebuild(
     previous: Previous,
     is_unchanged: &(dyn Fn(&Path) -> bool + Sync),
 ) -> Built {
+    let input = RebuildInput {
+        previous,
+        is_unchanged,
+        output: Output::default(),
+        keep_for_next: true,
+    };
+    rebuild_into(config, renderer, options, progress, input)
+}
+
+fn rebuild_into(
+    config: &Config,
+    renderer: &Renderer,
+    options: BuildOptions,
+    progress: &ProgressBar,
+    input: RebuildInput<'_>,
+) -> Built {
+    let RebuildInput {
+        previous,
+        is_unchanged,
+        mut output,
+        keep_for_next,
+    } = input;
     let mut timings = Timings::default();
     let mut diagnostics = Diagnostics::default();
     let (sources, scan_diagnostics) = timings.measure("scan", || match previous.sources {
@@ -177,8 +240,11 @@ pub fn rebuild(
         drafts: options.drafts,
         is_unchanged,
     };
-    let (site, diags) = timings.measure("link", || graph::build(notes, &input, previous.links));
+    let (mut site, diags) = timings.measure("link", || graph::build(notes, &input, previous.links));
     diagnostics.extend(diags);
+    if !keep_for_next {
+        site.forget_rebuild_state();
+    }
     progress.set_message("processing images");
     progress.set_position(0);
     progress.set_length(site.local_files().len() as u64);
@@ -192,7 +258,6 @@ pub fn rebuild(
         images::load(&site, image_options, previous.assets, is_unchanged)
     });
     diagnostics.extend(diags);
-    let mut output = Output::default();
     let diags = timings.measure("render", || {
         renderer.render(&site, &assets, config, &mut output)
     });

@@ -35,6 +35,10 @@ pub fn run(args: &BuildArgs) -> Result<Outcome, Failure> {
     if args.timings {
         renderer = renderer.with_profile();
     }
+    // Pages go into the staging folder as they are rendered; it replaces the site only if the
+    // build succeeds, and is removed otherwise.
+    let staging = output::Staging::create(&config.out_dir)
+        .with_context(|| format!("cannot write the site to {}", config.out_dir.display()))?;
     let progress = progress_bar(args.quiet);
     let mut built = pipeline::build(
         &config,
@@ -45,6 +49,7 @@ pub fn run(args: &BuildArgs) -> Result<Outcome, Failure> {
             check_only: false,
         },
         &progress,
+        output::Output::streaming(staging),
     );
     progress.finish_and_clear();
     if args.strict {
@@ -74,6 +79,7 @@ pub fn run(args: &BuildArgs) -> Result<Outcome, Failure> {
     let stats = output::write(&built.output, &config.out_dir)
         .with_context(|| format!("cannot write the site to {}", config.out_dir.display()))?;
     built.timings.0.push(("write", write_start.elapsed()));
+    built.timings.note_peak_memory("write");
     let notes = built.site.visible().count();
     let done = fingerprint::Outcome {
         linked: &built.site.local_files(),
@@ -198,6 +204,10 @@ fn print_timings(built: &pipeline::Built, renderer: &Renderer) {
         .collect();
     notes.sort_by_key(|(parse, render, _)| std::cmp::Reverse(*parse + *render));
     eprintln!("Stages: {}", built.timings);
+    eprintln!("  (pages are written as they are rendered: render includes writing them, write is the rest and the swap)");
+    if let Some(peaks) = built.timings.peak_memory() {
+        eprintln!("Peak memory after each stage: {peaks}");
+    }
     eprintln!("Slowest notes (parse + render):");
     for (parse, render, path) in notes.iter().take(SLOWEST) {
         eprintln!(

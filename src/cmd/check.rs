@@ -56,6 +56,7 @@ pub fn run(args: &CheckArgs) -> Result<Outcome, Failure> {
             check_only: true,
         },
         &progress,
+        crate::output::Output::default(),
     );
     let (errors, warnings) = (
         built.diagnostics.count(Severity::Error),

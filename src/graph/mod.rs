@@ -82,6 +82,16 @@ impl Site {
         (0..self.notes.len()).filter(|&id| !self.pages[id].hidden)
     }
 
+    /// Drops what only the next rebuild would read (each note's word counts, the text index, the
+    /// resolver's tables): a one-shot build frees it before the later stages' peak.
+    pub fn forget_rebuild_state(&mut self) {
+        for note in &mut self.notes {
+            note.terms = Default::default();
+        }
+        self.graph.related_state = Default::default();
+        self.graph.tables = None;
+    }
+
     /// Local files (images and linked files) the output needs, deduplicated and sorted.
     pub fn local_files(&self) -> Vec<PathBuf> {
         let mut files = HashSet::new();

@@ -132,6 +132,7 @@ impl Renderer {
         };
         let notes: Vec<NoteId> = site.visible().collect();
         let cached = page.cached_notes(&notes);
+        // Stored as they are rendered: a streaming output writes each page at once and keeps none.
         let rendered: Vec<_> = notes
             .par_iter()
             .zip(cached)
@@ -141,18 +142,18 @@ impl Renderer {
                     Lookup::Hit(hit) => Ok(hit),
                     Lookup::Miss(key) => self.timed(file, "note.html", || page.note(id, key)),
                 };
-                (file.clone(), html)
+                (file.clone(), html.map(|html| output.store(file, html)))
             })
             .collect();
         let mut diagnostics = Diagnostics::default();
         let mut pages = Vec::with_capacity(rendered.len());
         for (file, result) in rendered {
             match result {
-                Ok(html) => pages.push((file, html)),
+                Ok(content) => pages.push((file, content)),
                 Err(diag) => diagnostics.push(diag),
             }
         }
-        output.add_all(pages);
+        output.add_stored(pages);
         let mut keep =
             |file: String, result: Result<Bytes, Diagnostic>, output: &mut Output| match result {
                 Ok(html) => output.add(file, html),

@@ -150,6 +150,8 @@ async fn serve_file(
             Ok(bytes) => bytes,
             Err(_) => return (StatusCode::NOT_FOUND, "Not found").into_response(),
         },
+        // `serve` keeps its output in memory; nothing it holds was written away.
+        Content::Written => return (StatusCode::NOT_FOUND, "Not found").into_response(),
     };
     let bytes = if key.ends_with(".html") {
         inject_script(bytes, snapshot.build)

@@ -204,3 +204,40 @@ fn canonical(page: &str) -> Option<String> {
         .find(|t| t.name == "link" && t.attr("rel") == Some("canonical"))
         .and_then(|t| t.attr("href").map(str::to_string))
 }
+
+/// `--timings` prints each stage, the peak memory after each (where the system reports it), the
+/// slowest notes and the time per template; the site it writes is the same as without it.
+#[test]
+fn timings_name_every_stage_the_slowest_notes_and_the_templates() {
+    let site = nested_fixture();
+    site.build_ok();
+    let plain = site.snapshot("public");
+    let out = site
+        .run(&["build", "--force", "--timings"])
+        .expect_code(0)
+        .stderr_has("Slowest notes (parse + render):")
+        .stderr_has("Templates (pages, total render time, slowest page):");
+    let stages = out
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("Stages: "))
+        .unwrap_or_else(|| panic!("no stage line:\n{}", out.stderr));
+    for stage in [
+        "scan", "parse", "link", "images", "render", "search", "write",
+    ] {
+        assert!(stages.contains(&format!("{stage} ")), "{stage}: {stages}");
+    }
+    assert!(out.stderr.contains("  note.html "), "{}", out.stderr);
+    if cfg!(target_os = "linux") {
+        let peaks = out
+            .stderr
+            .lines()
+            .find(|l| l.starts_with("Peak memory after each stage: "))
+            .unwrap_or_else(|| panic!("no memory line:\n{}", out.stderr));
+        assert!(
+            peaks.contains("render ") && peaks.contains(" MiB"),
+            "{peaks}"
+        );
+    }
+    plain.assert_same(&site.snapshot("public"), "a build with --timings");
+}

@@ -1,13 +1,18 @@
-//! Write stage: the site as an in-memory map of output paths to bytes, written into a staging folder
-//! beside `out_dir` and swapped in only when every file is written. A failed build leaves the previous
-//! site untouched; files whose bytes did not change keep their modification time.
+//! Write stage: the site as a map of output paths to contents, written into a staging folder beside
+//! `out_dir` and swapped in only when every file is written. A failed build leaves the previous site
+//! untouched; files whose bytes did not change keep their modification time. `serve` keeps the map
+//! in memory; `build` writes each page into the staging folder as soon as it is made.
+
+mod staging;
 
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::config::Config;
+pub use staging::Staging;
 
 /// Marks a folder as notesite's output, so a rebuild may replace it.
 pub const MARKER: &str = ".notesite-output";
@@ -19,12 +24,16 @@ pub enum Content {
     Bytes(bytes::Bytes),
     /// Copied from this source file (images and attachments are not held in memory).
     Copy(PathBuf),
+    /// Already written into the staging folder (`build`), and no longer held.
+    Written,
 }
 
 /// The whole site, keyed by `/`-separated path relative to the output root.
 #[derive(Debug, Default, Clone)]
 pub struct Output {
     pub files: BTreeMap<String, Content>,
+    /// Where files are written as they are added; `None` keeps them in memory.
+    staging: Option<Arc<Staging>>,
 }
 
 impl PartialEq for Content {
@@ -35,23 +44,56 @@ impl PartialEq for Content {
                 (a.as_ptr() == b.as_ptr() && a.len() == b.len()) || a == b
             }
             (Content::Copy(a), Content::Copy(b)) => a == b,
+            // What was written is no longer known.
             _ => false,
         }
     }
 }
 
 impl Output {
-    pub fn add(&mut self, path: String, bytes: impl Into<bytes::Bytes>) {
-        self.files.insert(path, Content::Bytes(bytes.into()));
+    /// An output whose files go straight into `staging` as they are added, keeping only their paths.
+    pub fn streaming(staging: Staging) -> Output {
+        Output {
+            files: BTreeMap::new(),
+            staging: Some(Arc::new(staging)),
+        }
     }
 
-    /// Adds many files at once: the batch is sorted and merged in one pass, which beats inserting
-    /// the ~10,600 search-index files of a 10k-note site one by one on every `serve` rebuild.
-    pub fn add_all(&mut self, files: impl IntoIterator<Item = (String, bytes::Bytes)>) {
-        let mut batch: BTreeMap<String, Content> = files
-            .into_iter()
-            .map(|(path, bytes)| (path, Content::Bytes(bytes)))
+    /// What the map keeps of `bytes` at `path`: the bytes, or (streaming) the fact that they were
+    /// written. Takes `&self`, so stages store their files from parallel loops.
+    pub fn store(&self, path: &str, bytes: bytes::Bytes) -> Content {
+        let content = Content::Bytes(bytes);
+        match &self.staging {
+            Some(staging) => {
+                staging.write(path, &content);
+                Content::Written
+            }
+            None => content,
+        }
+    }
+
+    pub fn add(&mut self, path: String, bytes: impl Into<bytes::Bytes>) {
+        let content = self.store(&path, bytes.into());
+        self.files.insert(path, content);
+    }
+
+    /// Adds many files at once (written in parallel when streaming): the batch is sorted and merged
+    /// in one pass, which beats inserting the ~10,600 search-index files of a 10k-note site one by
+    /// one on every `serve` rebuild.
+    pub fn add_all(&mut self, files: Vec<(String, bytes::Bytes)>) {
+        let stored: Vec<(String, Content)> = files
+            .into_par_iter()
+            .map(|(path, bytes)| {
+                let content = self.store(&path, bytes);
+                (path, content)
+            })
             .collect();
+        self.add_stored(stored);
+    }
+
+    /// Adds files [`Output::store`] already stored.
+    pub fn add_stored(&mut self, files: Vec<(String, Content)>) {
+        let mut batch: BTreeMap<String, Content> = files.into_iter().collect();
         self.files.append(&mut batch);
     }
 
@@ -111,134 +153,13 @@ fn canonical_or_lexical(path: &Path) -> PathBuf {
         .unwrap_or_else(|_| crate::graph::resolve::normalize(path))
 }
 
-/// Writes `output` to `out_dir` atomically (staging folder, then rename).
+/// Writes `output` to `out_dir` atomically: into its staging folder (already holding the files
+/// written as they were made, if any), then swapped in.
 pub fn write(output: &Output, out_dir: &Path) -> io::Result<WriteStats> {
-    let parent = out_dir
-        .parent()
-        .ok_or_else(|| io::Error::other("output folder has no parent"))?;
-    std::fs::create_dir_all(parent).map_err(|e| with_path(e, parent))?;
-    let name = out_dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "public".into());
-    let staging = parent.join(format!(".{name}.notesite-staging-{}", std::process::id()));
-    remove_dir_if_exists(&staging)?;
-    let result = write_tree(output, &staging, out_dir)
-        .and_then(|stats| swap_in(&staging, out_dir).map(|()| stats));
-    if result.is_err() {
-        let _ = std::fs::remove_dir_all(&staging);
+    match &output.staging {
+        Some(staging) => staging.finish(output),
+        None => Staging::create(out_dir)?.finish(output),
     }
-    result
-}
-
-fn write_tree(output: &Output, staging: &Path, previous: &Path) -> io::Result<WriteStats> {
-    std::fs::create_dir_all(staging).map_err(|e| with_path(e, staging))?;
-    // Through `write_file` like any page, so the marker too keeps its mtime (mtime-based syncs skip it).
-    let marker = Content::Bytes(bytes::Bytes::from_static(
-        b"This folder is written by notesite and replaced on every build.\n",
-    ));
-    write_file(&staging.join(MARKER), &previous.join(MARKER), &marker)?;
-    create_folders(output, staging)?;
-    let results: Vec<io::Result<bool>> = output
-        .files
-        .par_iter()
-        .map(|(path, content)| write_file(&staging.join(path), &previous.join(path), content))
-        .collect();
-    let mut stats = WriteStats::default();
-    for result in results {
-        if result? {
-            stats.written += 1;
-        } else {
-            stats.unchanged += 1;
-        }
-    }
-    Ok(stats)
-}
-
-/// Makes every folder the files go in, once each (asking per file cost two system calls a file).
-fn create_folders(output: &Output, staging: &Path) -> io::Result<()> {
-    let mut folders: Vec<&str> = output
-        .files
-        .keys()
-        .filter_map(|path| path.rsplit_once('/').map(|(folder, _)| folder))
-        .collect();
-    // Keys are sorted, so a folder's files mostly sit together; a repeat dedup leaves is harmless.
-    folders.dedup();
-    for folder in folders {
-        let dir = staging.join(folder);
-        std::fs::create_dir_all(&dir).map_err(|e| with_path(e, &dir))?;
-    }
-    Ok(())
-}
-
-/// Writes one file into a folder [`create_folders`] made; an unchanged file is hard-linked from the
-/// previous build so it keeps its mtime. Returns whether the bytes changed.
-fn write_file(dest: &Path, previous: &Path, content: &Content) -> io::Result<bool> {
-    if same_content(previous, content) {
-        if std::fs::hard_link(previous, dest).is_ok() {
-            return Ok(false);
-        }
-        std::fs::copy(previous, dest).map_err(|e| with_path(e, dest))?;
-        let modified = std::fs::metadata(previous).and_then(|m| m.modified())?;
-        std::fs::File::options()
-            .write(true)
-            .open(dest)?
-            .set_modified(modified)?;
-        return Ok(false);
-    }
-    match content {
-        Content::Bytes(bytes) => std::fs::write(dest, bytes).map_err(|e| with_path(e, dest))?,
-        Content::Copy(source) => {
-            std::fs::copy(source, dest).map_err(|e| with_path(e, source))?;
-        }
-    }
-    Ok(true)
-}
-
-fn same_content(previous: &Path, content: &Content) -> bool {
-    let Ok(meta) = std::fs::metadata(previous) else {
-        return false;
-    };
-    match content {
-        Content::Bytes(bytes) => {
-            meta.len() == bytes.len() as u64
-                && std::fs::read(previous).is_ok_and(|old| &old == bytes)
-        }
-        Content::Copy(source) => {
-            let same_len = std::fs::metadata(source).is_ok_and(|m| m.len() == meta.len());
-            same_len
-                && matches!((std::fs::read(previous), std::fs::read(source)), (Ok(a), Ok(b)) if a == b)
-        }
-    }
-}
-
-/// Replaces `out_dir` by `staging`: the old folder is moved aside first and restored if the swap fails.
-fn swap_in(staging: &Path, out_dir: &Path) -> io::Result<()> {
-    if !out_dir.exists() {
-        return std::fs::rename(staging, out_dir).map_err(|e| with_path(e, out_dir));
-    }
-    let old = staging.with_file_name(format!(
-        "{}.old",
-        staging.file_name().unwrap_or_default().to_string_lossy()
-    ));
-    remove_dir_if_exists(&old)?;
-    std::fs::rename(out_dir, &old).map_err(|e| with_path(e, out_dir))?;
-    if let Err(e) = std::fs::rename(staging, out_dir) {
-        let _ = std::fs::rename(&old, out_dir);
-        return Err(with_path(e, out_dir));
-    }
-    remove_dir_if_exists(&old)
-}
-
-fn remove_dir_if_exists(dir: &Path) -> io::Result<()> {
-    match std::fs::remove_dir_all(dir) {
-        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(with_path(e, dir)),
-        _ => Ok(()),
-    }
-}
-
-fn with_path(error: io::Error, path: &Path) -> io::Error {
-    io::Error::new(error.kind(), format!("{}: {error}", path.display()))
 }
 
 #[cfg(test)]
@@ -298,6 +219,64 @@ mod tests {
         assert!(out.join(MARKER).exists());
         let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "no staging folder left behind");
+    }
+
+    #[test]
+    fn streaming_writes_files_as_they_come_and_swaps_in_only_when_finished() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        write(&output(&[("index.html", "old"), ("old.html", "o")]), &out).unwrap();
+        let staged = || {
+            std::fs::read_dir(dir.path())
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .find(|p| p != &out)
+        };
+        let mut streaming = Output::streaming(Staging::create(&out).unwrap());
+        streaming.add("notes/a.html".into(), "a".as_bytes().to_vec());
+        streaming.add_all(vec![("search/t/0.js".into(), "t".into())]);
+        assert!(matches!(streaming.files["notes/a.html"], Content::Written));
+        let staging = staged().expect("a staging folder beside the site");
+        assert_eq!(
+            std::fs::read_to_string(staging.join("notes/a.html")).unwrap(),
+            "a"
+        );
+        assert_eq!(
+            std::fs::read_to_string(out.join("index.html")).unwrap(),
+            "old",
+            "the site is untouched until the write finishes"
+        );
+        streaming.add("index.html".into(), "new".as_bytes().to_vec());
+        let stats = write(&streaming, &out).unwrap();
+        assert_eq!(stats.written, 3);
+        assert_eq!(
+            std::fs::read_to_string(out.join("index.html")).unwrap(),
+            "new"
+        );
+        assert_eq!(
+            std::fs::read_to_string(out.join("search/t/0.js")).unwrap(),
+            "t"
+        );
+        assert!(!out.join("old.html").exists());
+        drop(streaming);
+        assert_eq!(staged(), None, "nothing left beside the site");
+    }
+
+    #[test]
+    fn an_unfinished_streaming_output_leaves_the_site_and_no_staging_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        write(&output(&[("index.html", "old")]), &out).unwrap();
+        let mut streaming = Output::streaming(Staging::create(&out).unwrap());
+        streaming.add("index.html".into(), "new".as_bytes().to_vec());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+        drop(streaming);
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(left.len(), 1, "the staging folder is removed");
+        assert_eq!(
+            std::fs::read_to_string(out.join("index.html")).unwrap(),
+            "old"
+        );
     }
 
     #[test]
