@@ -118,25 +118,44 @@ fn strip_comments(text: &str) -> String {
     out
 }
 
-/// Minimal HTML escaping for text and attribute values.
+/// Minimal HTML escaping for text and attribute values. Copies the runs between special characters
+/// whole (they are ASCII, so every cut is on a character boundary): most text has none, and a
+/// push per character was 3% of a build.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
+    let mut copied = 0;
+    for (at, byte) in text.bytes().enumerate() {
+        let entity = match byte {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#39;",
+            _ => continue,
+        };
+        out.push_str(&text[copied..at]);
+        out.push_str(entity);
+        copied = at + 1;
     }
+    out.push_str(&text[copied..]);
     out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn escape_replaces_each_special_character_and_keeps_the_rest() {
+        assert_eq!(escape(""), "");
+        assert_eq!(escape("plain text"), "plain text");
+        assert_eq!(
+            escape("<a href=\"x\">'Über' & ü</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&#39;Über&#39; &amp; ü&lt;/a&gt;"
+        );
+        assert_eq!(escape("&&"), "&amp;&amp;");
+        assert_eq!(escape("日本>"), "日本&gt;");
+    }
 
     #[test]
     fn known_language_gets_classes_unknown_is_escaped_text() {

@@ -114,8 +114,12 @@ fn lower_case_term(word: &str, lower: &mut String) -> bool {
         }
         lower.extend(word.chars().flat_map(char::to_lowercase));
     }
-    STOP_WORDS.binary_search(&lower.as_str()).is_err()
+    // Most terms are longer than any stop word: the length check spares them the search.
+    lower.len() > STOP_WORD_MAX_LEN || STOP_WORDS.binary_search(&lower.as_str()).is_err()
 }
+
+/// The length in bytes of the longest stop word.
+const STOP_WORD_MAX_LEN: usize = 6;
 
 /// Sorted, for binary search.
 const STOP_WORDS: &[&str] = &[
@@ -135,6 +139,10 @@ mod tests {
     #[test]
     fn stop_words_are_sorted_for_binary_search() {
         assert!(STOP_WORDS.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(
+            STOP_WORDS.iter().map(|w| w.len()).max(),
+            Some(STOP_WORD_MAX_LEN)
+        );
     }
 
     #[test]
