@@ -270,6 +270,7 @@ fn rebuild_into(
             search_options,
             previous.search,
             is_unchanged,
+            (!keep_for_next).then_some(&output),
         )
     });
     output.add_all(index);

@@ -77,23 +77,21 @@ impl Output {
         self.files.insert(path, content);
     }
 
-    /// Adds many files at once (written in parallel when streaming): the batch is sorted and merged
-    /// in one pass, which beats inserting the ~10,600 search-index files of a 10k-note site one by
-    /// one on every `serve` rebuild.
-    pub fn add_all(&mut self, files: Vec<(String, bytes::Bytes)>) {
+    /// Adds many files at once, storing those still in memory (written in parallel when
+    /// streaming): the batch is sorted and merged in one pass, which beats inserting the ~10,600
+    /// search-index files of a 10k-note site one by one on every `serve` rebuild.
+    pub fn add_all(&mut self, files: Vec<(String, Content)>) {
         let stored: Vec<(String, Content)> = files
             .into_par_iter()
-            .map(|(path, bytes)| {
-                let content = self.store(&path, bytes);
-                (path, content)
+            .map(|(path, content)| match content {
+                Content::Bytes(bytes) => {
+                    let content = self.store(&path, bytes);
+                    (path, content)
+                }
+                stored => (path, stored),
             })
             .collect();
-        self.add_stored(stored);
-    }
-
-    /// Adds files [`Output::store`] already stored.
-    pub fn add_stored(&mut self, files: Vec<(String, Content)>) {
-        let mut batch: BTreeMap<String, Content> = files.into_iter().collect();
+        let mut batch: BTreeMap<String, Content> = stored.into_iter().collect();
         self.files.append(&mut batch);
     }
 
@@ -234,7 +232,8 @@ mod tests {
         };
         let mut streaming = Output::streaming(Staging::create(&out).unwrap());
         streaming.add("notes/a.html".into(), "a".as_bytes().to_vec());
-        streaming.add_all(vec![("search/t/0.js".into(), "t".into())]);
+        let part = Content::Bytes("t".into());
+        streaming.add_all(vec![("search/t/0.js".into(), part)]);
         assert!(matches!(streaming.files["notes/a.html"], Content::Written));
         let staging = staged().expect("a staging folder beside the site");
         assert_eq!(

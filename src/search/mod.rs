@@ -24,6 +24,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::graph::Site;
 use crate::images::Assets;
+use crate::output::{Content, Output};
 use postings::{Postings, ShardFile};
 use tokenize::Tokenizer;
 
@@ -116,13 +117,17 @@ impl SearchCache {
 /// the ids after the first difference shift, which changes every posting list holding such a doc
 /// (ids are gap-encoded) and every later fragment's path: the postings are then built afresh (from
 /// the cached documents, so nothing is re-tokenized). Either way the bytes are those of a full build.
+///
+/// With `once` (a one-shot `build`), nothing is kept for a next build: each fragment's file goes to
+/// that output as soon as it is made (fragments are most of the index), and the cache is empty.
 pub fn build(
     site: &Site,
     assets: &Assets,
     options: SearchOptions,
     mut previous: SearchCache,
     is_unchanged: &(dyn Fn(&Path) -> bool + Sync),
-) -> (Vec<(String, Bytes)>, SearchCache) {
+    once: Option<&Output>,
+) -> (Vec<(String, Content)>, SearchCache) {
     let ids: Vec<_> = site.visible().collect();
     let paths: Vec<&Path> = ids
         .iter()
@@ -145,7 +150,7 @@ pub fn build(
             .collect()
     };
     let tokenizers = PerThread::new(|| Tokenizer::new(options.stem));
-    let docs: Vec<Arc<CachedDoc>> = ids
+    let (docs, stored): (Vec<Arc<CachedDoc>>, Vec<Option<FragmentFile>>) = ids
         .par_iter()
         .enumerate()
         .map(|(at, &id)| {
@@ -159,16 +164,18 @@ pub fn build(
                 false => by_path.get(path.as_path()).copied(),
             };
             match cached {
-                Some(doc) if doc.key == key && is_unchanged(path) => doc.clone(),
+                Some(doc) if doc.key == key && is_unchanged(path) => (doc.clone(), None),
                 _ => {
                     let (terms, fragment) =
                         tokenizers.with(|tokenizer| index::document(tokenizer, note, url, &ocr));
                     let json = serde_json::to_vec(&fragment).expect("fragments serialize");
-                    Arc::new(CachedDoc::new(key, terms, &json, at))
+                    let mut doc = CachedDoc::new(key, terms, &json, at);
+                    let stored = once.map(|output| FragmentFile::store(&mut doc, output));
+                    (Arc::new(doc), stored)
                 }
             }
         })
-        .collect();
+        .unzip();
     drop(by_path);
     let avg = average_length(&docs);
     let same_options = same_ids && previous.stem == options.stem;
@@ -188,12 +195,16 @@ pub fn build(
         let terms: Vec<&index::DocTerms> = docs.iter().map(|d| &d.terms).collect();
         let fragment_files = docs
             .par_iter()
+            .zip(stored)
             .enumerate()
-            .map(|(id, doc)| FragmentFile::new(id, doc))
+            .map(|(id, (doc, stored))| stored.unwrap_or_else(|| FragmentFile::new(id, doc)))
             .collect();
         (Postings::full(&terms, avg), fragment_files)
     };
     let files = files(postings.recut(), &docs, &fragment_files, options);
+    if once.is_some() {
+        return (files, SearchCache::default());
+    }
     let cache = SearchCache {
         stem: options.stem,
         paths,
@@ -286,7 +297,8 @@ fn doc_key(url: &str, ocr: &[Option<&str>], options: SearchOptions) -> blake3::H
 /// A fragment's file and digest, which name its doc id.
 #[derive(Debug)]
 struct FragmentFile {
-    file: Bytes,
+    /// The bytes, or (one-shot build) what the output kept of them.
+    file: Content,
     digest: blake3::Hash,
 }
 
@@ -298,7 +310,18 @@ impl FragmentFile {
         };
         FragmentFile {
             digest: shard::digest(&file),
-            file,
+            file: Content::Bytes(file),
+        }
+    }
+
+    /// Stores a new doc's fragment file (wrapped at its own id) in `output` at once, and drops
+    /// the doc's copy.
+    fn store(doc: &mut CachedDoc, output: &Output) -> FragmentFile {
+        let file = std::mem::take(&mut doc.fragment_file);
+        doc.json = 0..0;
+        FragmentFile {
+            digest: shard::digest(&file),
+            file: output.store(&shard::path(&fragment_key(doc.wrapped_as)), file),
         }
     }
 }
@@ -310,10 +333,13 @@ fn files(
     docs: &[Arc<CachedDoc>],
     fragment_files: &[FragmentFile],
     options: SearchOptions,
-) -> Vec<(String, Bytes)> {
+) -> Vec<(String, Content)> {
     let mut files = Vec::with_capacity(shards.len() + fragment_files.len() + 1);
     for (i, s) in shards.iter().enumerate() {
-        files.push((shard::path(&format!("t/{i}")), s.file.clone()));
+        files.push((
+            shard::path(&format!("t/{i}")),
+            Content::Bytes(s.file.clone()),
+        ));
     }
     for (i, f) in fragment_files.iter().enumerate() {
         files.push((shard::path(&fragment_key(i)), f.file.clone()));
@@ -333,7 +359,7 @@ fn files(
         s: shards.iter().map(|s| s.first().to_string()).collect(),
     };
     let (path, bytes) = shard::part("meta", &meta);
-    files.push((path, bytes.into()));
+    files.push((path, Content::Bytes(bytes.into())));
     files
 }
 
@@ -386,11 +412,26 @@ mod tests {
         let site = site(config, notes);
         let unchanged = |path: &Path| !changed.iter().any(|name| path.ends_with(name));
         let options = SearchOptions::for_language("en");
-        let (files, cache) = build(&site, &Assets::default(), options, previous, &unchanged);
+        let (files, cache) = build(
+            &site,
+            &Assets::default(),
+            options,
+            previous,
+            &unchanged,
+            None,
+        );
         let files = files
             .into_iter()
-            .map(|(path, bytes)| (path, bytes.to_vec()));
+            .map(|(path, content)| (path, bytes(content).to_vec()));
         (files.collect(), cache)
+    }
+
+    /// What `build` without `once` gives: every file's bytes.
+    fn bytes(content: Content) -> Bytes {
+        match content {
+            Content::Bytes(bytes) => bytes,
+            other => panic!("not in memory: {other:?}"),
+        }
     }
 
     /// Deterministic notes with a shared vocabulary, so that terms have long posting lists and
@@ -531,11 +572,14 @@ mod tests {
             options,
             SearchCache::default(),
             &|_| false,
+            None,
         );
         notes[3].1.push_str("\nw1x1\n");
         let unchanged = |path: &Path| !path.ends_with("n0003.md");
-        let (second, _) = build(&site(&config, &notes), &assets, options, cache, &unchanged);
-        let first: HashMap<String, Bytes> = first.into_iter().collect();
+        let site = site(&config, &notes);
+        let (second, _) = build(&site, &assets, options, cache, &unchanged, None);
+        let second: Vec<(String, Bytes)> = second.into_iter().map(|(p, c)| (p, bytes(c))).collect();
+        let first: HashMap<String, Bytes> = first.into_iter().map(|(p, c)| (p, bytes(c))).collect();
         let shared = |path: &str, bytes: &Bytes| first[path].as_ptr() == bytes.as_ptr();
         let fragments: Vec<_> = second
             .iter()
@@ -550,6 +594,50 @@ mod tests {
             (same + usize::from(shared(path, bytes)), all + 1)
         });
         assert!(same > 0 && same < all, "{same} of {all} shards shared");
+    }
+
+    /// A one-shot build writes each fragment as it is made and keeps nothing; the files on disk are
+    /// the same bytes a kept build gives.
+    #[test]
+    fn a_one_shot_index_writes_fragments_at_once_and_gives_the_same_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config::load(dir.path()).unwrap();
+        let options = SearchOptions::for_language("en");
+        let site = site(&config, &corpus(50));
+        let (kept, _) = build(
+            &site,
+            &Assets::default(),
+            options,
+            SearchCache::default(),
+            &|_| false,
+            None,
+        );
+        let out = dir.path().join("public");
+        let staging = crate::output::Staging::create(&out).unwrap();
+        let mut output = Output::streaming(staging);
+        let (once, cache) = build(
+            &site,
+            &Assets::default(),
+            options,
+            SearchCache::default(),
+            &|_| false,
+            Some(&output),
+        );
+        assert!(cache.docs.is_empty() && cache.postings.is_none());
+        for (path, content) in &once {
+            let written = matches!(content, Content::Written);
+            assert_eq!(written, path.starts_with("search/f/"), "{path}");
+        }
+        output.add_all(once);
+        crate::output::write(&output, &out).unwrap();
+        assert_eq!(
+            kept.len(),
+            51 + kept.iter().filter(|(p, _)| p.contains("/t/")).count()
+        );
+        for (path, content) in kept {
+            let on_disk = std::fs::read(out.join(&path)).unwrap();
+            assert_eq!(on_disk, bytes(content).to_vec(), "{path}");
+        }
     }
 
     #[test]
