@@ -153,10 +153,16 @@ fn fixture() -> &'static Fixture {
 }
 
 fn parse_all(sources: &SourceSet) -> Vec<Box<Note>> {
-    parse::parse_all(&sources.notes, Default::default(), &|_| false, &|| {})
-        .into_iter()
-        .filter_map(|p| p.note)
-        .collect()
+    parse::parse_all(
+        &sources.notes,
+        Default::default(),
+        &|_| false,
+        &|| {},
+        false,
+    )
+    .into_iter()
+    .filter_map(|p| p.note)
+    .collect()
 }
 
 fn graph_input<'a>(config: &'a Config, sources: &'a SourceSet) -> GraphInput<'a> {

@@ -82,11 +82,15 @@ impl Site {
         (0..self.notes.len()).filter(|&id| !self.pages[id].hidden)
     }
 
-    /// Drops what only the next rebuild would read (each note's word counts, the text index, the
-    /// resolver's tables): a one-shot build frees it before the later stages' peak.
-    pub fn forget_rebuild_state(&mut self) {
+    /// Drops what only this stage and a next rebuild read (each note's word counts and link
+    /// sentences, the text index, the resolver's tables): a one-shot build frees it before the
+    /// later stages' peak.
+    pub fn release_after_linking(&mut self) {
         for note in &mut self.notes {
             note.terms = Default::default();
+            for link in &mut note.body.links {
+                link.context = String::new();
+            }
         }
         self.graph.related_state = Default::default();
         self.graph.tables = None;

@@ -3,6 +3,7 @@
 //! rendering and indexing get the same events again.
 
 use pulldown_cmark::{Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd};
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use crate::diag::{LineIndex, Position};
@@ -52,7 +53,7 @@ pub struct Body {
     /// The body's Markdown (the file after its front matter). Rendering and indexing parse it again
     /// through [`Body::events`]: kept as owned events, the notes of a 10k-note site took 280 MB more
     /// at the peak and more CPU time to allocate than parsing them again takes.
-    markdown: String,
+    markdown: Markdown,
     /// The events of a leading `# Title` heading, which [`Body::events`] leaves out.
     title_events: std::ops::Range<usize>,
     pub headings: Vec<Heading>,
@@ -65,15 +66,62 @@ pub struct Body {
     pub leading_title: Option<String>,
 }
 
+/// A body's Markdown: its text, or the text LZ4-compressed while no stage reads it.
+#[derive(Debug, Clone)]
+enum Markdown {
+    Text(String),
+    Compressed(Box<[u8]>),
+}
+
+impl Default for Markdown {
+    fn default() -> Markdown {
+        Markdown::Text(String::new())
+    }
+}
+
 impl Body {
-    /// pulldown-cmark's events for the body, as parse saw them, less a leading title heading.
-    pub fn events(&self) -> impl Iterator<Item = Event<'_>> {
+    /// The body's Markdown, for [`Body::events`].
+    pub fn markdown(&self) -> Cow<'_, str> {
+        match &self.markdown {
+            Markdown::Text(text) => Cow::Borrowed(text),
+            Markdown::Compressed(bytes) => Cow::Owned(decompress(bytes)),
+        }
+    }
+
+    /// The length of the Markdown in bytes, or of its compressed form.
+    pub fn markdown_size(&self) -> usize {
+        match &self.markdown {
+            Markdown::Text(text) => text.len(),
+            Markdown::Compressed(bytes) => bytes.len(),
+        }
+    }
+
+    /// pulldown-cmark's events for this body's `markdown` (from [`Body::markdown`]), as parse saw
+    /// them, less a leading title heading.
+    pub fn events<'m>(&self, markdown: &'m str) -> impl Iterator<Item = Event<'m>> {
         let skipped = self.title_events.clone();
-        Parser::new_ext(&self.markdown, options())
+        Parser::new_ext(markdown, options())
             .enumerate()
             .filter(move |(index, _)| !skipped.contains(index))
             .map(|(_, event)| event)
     }
+
+    /// Keeps the Markdown LZ4-compressed (about a third of its size on technical prose) until a
+    /// stage reads it: a one-shot build of a large site holds every note's text from parse to
+    /// search, and at 50k notes that text was a quarter of the peak.
+    pub fn compress(&mut self) {
+        if let Markdown::Text(text) = &self.markdown {
+            let bytes = lz4_flex::compress_prepend_size(text.as_bytes());
+            self.markdown = Markdown::Compressed(bytes.into_boxed_slice());
+        }
+    }
+}
+
+/// The text [`Body::compress`] compressed. The buffer is the build's own, so it does not fail; if
+/// it ever did, the page would show less text rather than the build panic.
+fn decompress(bytes: &[u8]) -> String {
+    let raw = lz4_flex::decompress_size_prepended(bytes).unwrap_or_default();
+    String::from_utf8(raw).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 pub fn options() -> Options {
@@ -96,7 +144,7 @@ pub fn parse_body(file_text: &str, body_offset: usize, title_hint: Option<&str>)
         ids: RESERVED_IDS.iter().map(|s| s.to_string()).collect(),
         ..Collector::default()
     };
-    collector.body.markdown = body.to_string();
+    collector.body.markdown = Markdown::Text(body.to_string());
     for (event, range) in Parser::new_ext(body, options()).into_offset_iter() {
         let position = lines.position(file_text, body_offset + range.start);
         collector.event(&event, position);
@@ -292,9 +340,21 @@ impl Collector {
 
 /// Leaves an opening `# Heading` out of the events when it is (or stands for) the note's title.
 fn take_leading_title(body: &mut Body, title_hint: Option<&str>) {
-    let mut events = Parser::new_ext(&body.markdown, options()).enumerate();
-    let first = events.find(|(_, e)| !matches!(e, Event::Html(_) | Event::SoftBreak));
-    let Some((start, event)) = first else { return };
+    let found = leading_title_events(&body.markdown(), body.headings.first(), title_hint);
+    if let Some(events) = found {
+        body.title_events = events;
+        body.leading_title = Some(body.headings.remove(0).title);
+    }
+}
+
+/// The events of an opening `# Heading` (`first_heading`) that is, or stands for, the title.
+fn leading_title_events(
+    markdown: &str,
+    first_heading: Option<&Heading>,
+    title_hint: Option<&str>,
+) -> Option<std::ops::Range<usize>> {
+    let mut events = Parser::new_ext(markdown, options()).enumerate();
+    let (start, event) = events.find(|(_, e)| !matches!(e, Event::Html(_) | Event::SoftBreak))?;
     if !matches!(
         event,
         Event::Start(Tag::Heading {
@@ -302,19 +362,14 @@ fn take_leading_title(body: &mut Body, title_hint: Option<&str>) {
             ..
         })
     ) {
-        return;
+        return None;
     }
-    let Some(heading) = body.headings.first() else {
-        return;
-    };
+    let heading = first_heading?;
     if title_hint.is_some_and(|t| !t.eq_ignore_ascii_case(&heading.title)) {
-        return;
+        return None;
     }
-    let end = events.find(|(_, e)| matches!(e, Event::End(TagEnd::Heading(_))));
-    if let Some((end, _)) = end {
-        body.title_events = start..end + 1;
-        body.leading_title = Some(body.headings.remove(0).title);
-    }
+    let (end, _) = events.find(|(_, e)| matches!(e, Event::End(TagEnd::Heading(_))))?;
+    Some(start..end + 1)
 }
 
 fn link_kind(link_type: LinkType) -> LinkKind {
@@ -458,21 +513,43 @@ mod tests {
             )
         };
         let texts = |body: &Body| -> Vec<String> {
-            body.events()
+            body.events(&body.markdown())
                 .filter_map(|e| match e {
                     Event::Text(t) => Some(t.to_string()),
                     _ => None,
                 })
                 .collect()
         };
-        assert!(!body.events().any(|e| is_h1(&e)));
+        assert!(!body.events(&body.markdown()).any(|e| is_h1(&e)));
         assert_eq!(texts(&body), ["Text.", "Part"]);
         // A different front-matter title keeps the heading.
         let kept = parse_body("# Other\n", 0, Some("Title")).0;
         assert!(kept.leading_title.is_none());
         assert_eq!(kept.headings.len(), 1);
-        assert!(kept.events().any(|e| is_h1(&e)));
+        assert!(kept.events(&kept.markdown()).any(|e| is_h1(&e)));
         assert_eq!(texts(&kept), ["Other"]);
+    }
+
+    #[test]
+    fn a_compressed_body_gives_the_same_text_and_events() {
+        let text = "# Title\n\nSome *text* with ünïcode and `code`.\n\n```rust\nfn main() {}\n```\n"
+            .repeat(20);
+        let (mut body, _) = parse_body(&text, 0, Some("Title"));
+        let events: Vec<String> = body
+            .events(&body.markdown())
+            .map(|e| format!("{e:?}"))
+            .collect();
+        let size = body.markdown_size();
+        body.compress();
+        assert!(body.markdown_size() < size / 2, "{} of {size}", body.markdown_size());
+        assert_eq!(body.markdown(), text.as_str());
+        let again: Vec<String> = body
+            .events(&body.markdown())
+            .map(|e| format!("{e:?}"))
+            .collect();
+        assert_eq!(again, events);
+        body.compress();
+        assert_eq!(body.markdown(), text.as_str(), "compressing twice changes nothing");
     }
 
     #[test]

@@ -100,11 +100,14 @@ pub struct PreviousParse {
 /// Reads and parses every note in parallel, reusing `previous` results for paths `is_unchanged`
 /// accepts (so `serve` re-reads only the notes that changed). Drafts are kept: the link graph hides
 /// them unless asked for, so links to them are not reported as broken. Results are in `sources` order.
+/// With `compress`, each note's Markdown is compressed as soon as it is parsed (see
+/// [`Body::compress`]), so the texts of all notes are never in memory at once.
 pub fn parse_all(
     sources: &Arc<[SourceFile]>,
     previous: PreviousParse,
     is_unchanged: &(dyn Fn(&Path) -> bool + Sync),
     progress: &(dyn Fn() + Sync),
+    compress: bool,
 ) -> Vec<Parsed> {
     let reused = reusable(sources, previous, is_unchanged);
     sources
@@ -112,7 +115,10 @@ pub fn parse_all(
         .zip(reused)
         .map(|(source, reused)| {
             let parsed = reused.unwrap_or_else(|| {
-                let (note, diagnostics) = read_and_parse(source);
+                let (mut note, diagnostics) = read_and_parse(source);
+                if let Some(note) = note.as_mut().filter(|_| compress) {
+                    note.body.compress();
+                }
                 let note = note.map(Box::new);
                 Parsed { note, diagnostics }
             });

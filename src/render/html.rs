@@ -37,7 +37,9 @@ struct Replay<'a> {
 impl BodyRenderer<'_> {
     /// The HTML of note `id` as seen from a page whose root prefix is `root`.
     pub fn render(&self, id: NoteId, root: &str) -> String {
-        let events: Vec<Event<'_>> = self.site.notes[id].body.events().collect();
+        let body = &self.site.notes[id].body;
+        let markdown = body.markdown();
+        let events: Vec<Event<'_>> = body.events(&markdown).collect();
         let mut replay = Replay {
             r: self,
             id,

@@ -127,7 +127,8 @@ fn fields(note: &Note, url: &str, ocr: &[Option<&str>]) -> Fields {
     let mut headings = note.body.headings.iter();
     let (mut in_heading, mut in_code) = (false, false);
     let mut ocr = ocr.iter();
-    for event in note.body.events() {
+    let markdown = note.body.markdown();
+    for event in note.body.events(&markdown) {
         match &event {
             Event::Start(Tag::Heading { .. }) => {
                 f.block_end();
