@@ -194,10 +194,12 @@ pub fn save(config: &Config, inputs: Inputs, done: Outcome<'_>) -> io::Result<()
     let dir = path.parent().unwrap_or(&config.root);
     std::fs::create_dir_all(dir)?;
     let temp = dir.join(format!(".{RECORD_FILE}.{}", std::process::id()));
-    std::fs::write(
-        &temp,
-        serde_json::to_vec(&record).map_err(io::Error::other)?,
-    )?;
+    // Streamed to the file: at 50k notes the record is tens of megabytes, which as one buffer
+    // added to the build's peak memory.
+    let mut file = io::BufWriter::new(std::fs::File::create(&temp)?);
+    serde_json::to_writer(&mut file, &record).map_err(io::Error::other)?;
+    io::Write::flush(&mut file)?;
+    drop(file);
     std::fs::rename(&temp, &path)
 }
 

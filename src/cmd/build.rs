@@ -80,11 +80,25 @@ pub fn run(args: &BuildArgs) -> Result<Outcome, Failure> {
         .with_context(|| format!("cannot write the site to {}", config.out_dir.display()))?;
     built.timings.0.push(("write", write_start.elapsed()));
     built.timings.note_peak_memory("write");
+    let elapsed = started.elapsed();
     let notes = built.site.visible().count();
+    let linked = built.site.local_files();
+    // Worked out now, printed after the summary: the site is freed before the build record is
+    // made, which would otherwise add to a large build's peak memory.
+    let report = args.timings.then(|| timings_report(&built, &renderer));
+    let images = image_summary(&built.assets);
+    let pipeline::Built {
+        mut site,
+        output,
+        timings,
+        ..
+    } = built;
+    let absent = std::mem::take(&mut site.absent);
+    drop(site);
     let done = fingerprint::Outcome {
-        linked: &built.site.local_files(),
-        absent: &built.site.absent,
-        outputs: built.output.files.keys().map(String::as_str).collect(),
+        linked: &linked,
+        absent: &absent,
+        outputs: output.files.keys().map(String::as_str).collect(),
         diagnostics,
         notes,
     };
@@ -92,7 +106,6 @@ pub fn run(args: &BuildArgs) -> Result<Outcome, Failure> {
         eprintln!("warning: cannot save the build record (the next build will be a full one): {e}");
     }
     if !args.quiet {
-        let images = image_summary(&built.assets);
         let out = config
             .out_dir
             .strip_prefix(&config.root)
@@ -100,14 +113,14 @@ pub fn run(args: &BuildArgs) -> Result<Outcome, Failure> {
         eprintln!(
             "Built {notes} notes into {}/ in {}: {} files ({} changed), {images}, {missing} missing screenshots, {warnings} warnings ({})",
             out.display(),
-            millis(started.elapsed()),
-            built.output.files.len(),
+            millis(elapsed),
+            output.files.len(),
             stats.written,
-            built.timings
+            timings
         );
     }
-    if args.timings {
-        print_timings(&built, &renderer);
+    if let Some(report) = report {
+        eprint!("{report}");
     }
     Ok(Outcome::Success)
 }
@@ -180,7 +193,9 @@ const SLOWEST: usize = 10;
 /// `--timings`: each stage, the slowest notes (parse + render) and the time per template. The render
 /// times are the build's own; a note's parse time is measured again after the build (one note at a
 /// time, in parallel like the build), since the parse stage does not keep per-note times.
-fn print_timings(built: &pipeline::Built, renderer: &Renderer) {
+fn timings_report(built: &pipeline::Built, renderer: &Renderer) -> String {
+    use std::fmt::Write as _;
+    let mut report = String::new();
     use rayon::prelude::*;
     use std::collections::BTreeMap;
     use std::time::Duration;
@@ -203,14 +218,15 @@ fn print_timings(built: &pipeline::Built, renderer: &Renderer) {
         })
         .collect();
     notes.sort_by_key(|(parse, render, _)| std::cmp::Reverse(*parse + *render));
-    eprintln!("Stages: {}", built.timings);
-    eprintln!("  (pages are written as they are rendered: render includes writing them, write is the rest and the swap)");
+    let _ = writeln!(report, "Stages: {}", built.timings);
+    let _ = writeln!(report, "  (pages are written as they are rendered: render includes writing them, write is the rest and the swap)");
     if let Some(peaks) = built.timings.peak_memory() {
-        eprintln!("Peak memory after each stage: {peaks}");
+        let _ = writeln!(report, "Peak memory after each stage: {peaks}");
     }
-    eprintln!("Slowest notes (parse + render):");
+    let _ = writeln!(report, "Slowest notes (parse + render):");
     for (parse, render, path) in notes.iter().take(SLOWEST) {
-        eprintln!(
+        let _ = writeln!(
+            report,
             "  {:>9}  {path} (parse {}, render {})",
             millis(*parse + *render),
             millis(*parse),
@@ -231,12 +247,17 @@ fn print_timings(built: &pipeline::Built, renderer: &Renderer) {
     }
     let mut templates: Vec<_> = templates.into_iter().collect();
     templates.sort_by_key(|(_, (_, total, _, _))| std::cmp::Reverse(*total));
-    eprintln!("Templates (pages, total render time, slowest page):");
+    let _ = writeln!(
+        report,
+        "Templates (pages, total render time, slowest page):"
+    );
     for (template, (count, total, max, file)) in templates {
-        eprintln!(
+        let _ = writeln!(
+            report,
             "  {template:<12} {count:>6} pages  {:>9}  slowest {} ({file})",
             millis(total),
             millis(max)
         );
     }
+    report
 }

@@ -532,8 +532,9 @@ mod tests {
 
     #[test]
     fn a_compressed_body_gives_the_same_text_and_events() {
-        let text = "# Title\n\nSome *text* with ünïcode and `code`.\n\n```rust\nfn main() {}\n```\n"
-            .repeat(20);
+        let text =
+            "# Title\n\nSome *text* with ünïcode and `code`.\n\n```rust\nfn main() {}\n```\n"
+                .repeat(20);
         let (mut body, _) = parse_body(&text, 0, Some("Title"));
         let events: Vec<String> = body
             .events(&body.markdown())
@@ -541,7 +542,11 @@ mod tests {
             .collect();
         let size = body.markdown_size();
         body.compress();
-        assert!(body.markdown_size() < size / 2, "{} of {size}", body.markdown_size());
+        assert!(
+            body.markdown_size() < size / 2,
+            "{} of {size}",
+            body.markdown_size()
+        );
         assert_eq!(body.markdown(), text.as_str());
         let again: Vec<String> = body
             .events(&body.markdown())
@@ -549,7 +554,11 @@ mod tests {
             .collect();
         assert_eq!(again, events);
         body.compress();
-        assert_eq!(body.markdown(), text.as_str(), "compressing twice changes nothing");
+        assert_eq!(
+            body.markdown(),
+            text.as_str(),
+            "compressing twice changes nothing"
+        );
     }
 
     #[test]
