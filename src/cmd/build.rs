@@ -190,15 +190,16 @@ fn image_summary(assets: &crate::images::Assets) -> String {
 /// Notes and templates listed by `--timings`.
 const SLOWEST: usize = 10;
 
-/// `--timings`: each stage, the slowest notes (parse + render) and the time per template. The render
-/// times are the build's own; a note's parse time is measured again after the build (one note at a
-/// time, in parallel like the build), since the parse stage does not keep per-note times.
+/// The `--timings` report: each stage, the slowest notes (parse + render) and the time per
+/// template. The render times are the build's own; a note's parse time is measured again after the
+/// build (one note at a time, in parallel like the build), since the parse stage does not keep
+/// per-note times.
 fn timings_report(built: &pipeline::Built, renderer: &Renderer) -> String {
-    use std::fmt::Write as _;
-    let mut report = String::new();
     use rayon::prelude::*;
     use std::collections::BTreeMap;
+    use std::fmt::Write as _;
     use std::time::Duration;
+    let mut report = String::new();
     let pages = renderer.page_times();
     let render: BTreeMap<&str, Duration> =
         pages.iter().map(|p| (p.file.as_str(), p.elapsed)).collect();
