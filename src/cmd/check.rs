@@ -56,7 +56,8 @@ pub fn run(args: &CheckArgs) -> Result<Outcome, Failure> {
             check_only: true,
         },
         &progress,
-        crate::output::Output::default(),
+        // Rendered to find template and link problems; no page is kept.
+        crate::output::Output::discarding(),
     );
     let (errors, warnings) = (
         built.diagnostics.count(Severity::Error),

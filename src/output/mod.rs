@@ -24,16 +24,27 @@ pub enum Content {
     Bytes(bytes::Bytes),
     /// Copied from this source file (images and attachments are not held in memory).
     Copy(PathBuf),
-    /// Already written into the staging folder (`build`), and no longer held.
-    Written,
+    /// No longer held: written into the staging folder (`build`), or dropped (`check`).
+    NotHeld,
 }
 
 /// The whole site, keyed by `/`-separated path relative to the output root.
 #[derive(Debug, Default, Clone)]
 pub struct Output {
     pub files: BTreeMap<String, Content>,
-    /// Where files are written as they are added; `None` keeps them in memory.
-    staging: Option<Arc<Staging>>,
+    sink: Sink,
+}
+
+/// Where an output's files go as they are added.
+#[derive(Debug, Default, Clone)]
+enum Sink {
+    /// Kept in the map (`serve`).
+    #[default]
+    Memory,
+    /// Written into the staging folder at once (`build`).
+    Staging(Arc<Staging>),
+    /// Dropped (`check`, which wants only the problems rendering finds).
+    Discard,
 }
 
 impl PartialEq for Content {
@@ -55,20 +66,30 @@ impl Output {
     pub fn streaming(staging: Staging) -> Output {
         Output {
             files: BTreeMap::new(),
-            staging: Some(Arc::new(staging)),
+            sink: Sink::Staging(Arc::new(staging)),
         }
     }
 
-    /// What the map keeps of `bytes` at `path`: the bytes, or (streaming) the fact that they were
-    /// written. Takes `&self`, so stages store their files from parallel loops.
+    /// An output that keeps the paths of its files and drops their bytes: rendering a large site
+    /// to find its problems does not hold every page.
+    pub fn discarding() -> Output {
+        Output {
+            files: BTreeMap::new(),
+            sink: Sink::Discard,
+        }
+    }
+
+    /// What the map keeps of `bytes` at `path`: the bytes, or (streaming, discarding) the fact
+    /// that there was a file. Takes `&self`, so stages store their files from parallel loops.
     pub fn store(&self, path: &str, bytes: bytes::Bytes) -> Content {
         let content = Content::Bytes(bytes);
-        match &self.staging {
-            Some(staging) => {
+        match &self.sink {
+            Sink::Staging(staging) => {
                 staging.write(path, &content);
-                Content::Written
+                Content::NotHeld
             }
-            None => content,
+            Sink::Discard => Content::NotHeld,
+            Sink::Memory => content,
         }
     }
 
@@ -154,9 +175,12 @@ fn canonical_or_lexical(path: &Path) -> PathBuf {
 /// Writes `output` to `out_dir` atomically: into its staging folder (already holding the files
 /// written as they were made, if any), then swapped in.
 pub fn write(output: &Output, out_dir: &Path) -> io::Result<WriteStats> {
-    match &output.staging {
-        Some(staging) => staging.finish(output),
-        None => Staging::create(out_dir)?.finish(output),
+    match &output.sink {
+        Sink::Staging(staging) => staging.finish(output),
+        Sink::Memory => Staging::create(out_dir)?.finish(output),
+        Sink::Discard => Err(io::Error::other(
+            "internal error: an output made to be discarded cannot be written",
+        )),
     }
 }
 
@@ -234,7 +258,7 @@ mod tests {
         streaming.add("notes/a.html".into(), "a".as_bytes().to_vec());
         let part = Content::Bytes("t".into());
         streaming.add_all(vec![("search/t/0.js".into(), part)]);
-        assert!(matches!(streaming.files["notes/a.html"], Content::Written));
+        assert!(matches!(streaming.files["notes/a.html"], Content::NotHeld));
         let staging = staged().expect("a staging folder beside the site");
         assert_eq!(
             std::fs::read_to_string(staging.join("notes/a.html")).unwrap(),
@@ -276,6 +300,19 @@ mod tests {
             std::fs::read_to_string(out.join("index.html")).unwrap(),
             "old"
         );
+    }
+
+    #[test]
+    fn a_discarding_output_keeps_paths_not_bytes_and_cannot_be_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut output = Output::discarding();
+        output.add("index.html".into(), "page".as_bytes().to_vec());
+        output.add_all(vec![("search/meta.js".into(), Content::Bytes("m".into()))]);
+        assert!(output.files.values().all(|c| matches!(c, Content::NotHeld)));
+        assert_eq!(output.files.len(), 2);
+        let out = dir.path().join("public");
+        assert!(write(&output, &out).is_err());
+        assert!(!out.exists());
     }
 
     #[test]

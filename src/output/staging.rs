@@ -101,7 +101,7 @@ impl Staging {
         output
             .files
             .par_iter()
-            .filter(|(_, content)| !matches!(content, Content::Written))
+            .filter(|(_, content)| !matches!(content, Content::NotHeld))
             .for_each(|(path, content)| self.write(path, content));
         let error = self.error.lock().unwrap_or_else(|e| e.into_inner()).take();
         if let Some(error) = error {
@@ -171,7 +171,7 @@ fn write_file(dest: &Path, previous: &Path, content: &Content) -> io::Result<boo
         Content::Copy(source) => {
             std::fs::copy(source, dest).map_err(|e| with_path(e, source))?;
         }
-        Content::Written => {}
+        Content::NotHeld => {}
     }
     Ok(true)
 }
@@ -190,7 +190,7 @@ fn same_content(previous: &Path, content: &Content) -> bool {
             same_len
                 && matches!((std::fs::read(previous), std::fs::read(source)), (Ok(a), Ok(b)) if a == b)
         }
-        Content::Written => false,
+        Content::NotHeld => false,
     }
 }
 

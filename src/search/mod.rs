@@ -630,7 +630,7 @@ mod tests {
         );
         assert!(cache.docs.is_empty() && cache.postings.is_none());
         for (path, content) in &once {
-            let written = matches!(content, Content::Written);
+            let written = matches!(content, Content::NotHeld);
             assert_eq!(written, path.starts_with("search/f/"), "{path}");
         }
         output.add_all(once);

@@ -151,7 +151,7 @@ async fn serve_file(
             Err(_) => return (StatusCode::NOT_FOUND, "Not found").into_response(),
         },
         // `serve` keeps its output in memory; nothing it holds was written away.
-        Content::Written => return (StatusCode::NOT_FOUND, "Not found").into_response(),
+        Content::NotHeld => return (StatusCode::NOT_FOUND, "Not found").into_response(),
     };
     let bytes = if key.ends_with(".html") {
         inject_script(bytes, snapshot.build)
