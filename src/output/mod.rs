@@ -99,20 +99,30 @@ impl Output {
     }
 
     /// Adds many files at once, storing those still in memory (written in parallel when
-    /// streaming): the batch is sorted and merged in one pass, which beats inserting the ~10,600
-    /// search-index files of a 10k-note site one by one on every `serve` rebuild.
+    /// streaming).
     pub fn add_all(&mut self, files: Vec<(String, Content)>) {
-        let stored: Vec<(String, Content)> = files
-            .into_par_iter()
-            .map(|(path, content)| match content {
-                Content::Bytes(bytes) => {
-                    let content = self.store(&path, bytes);
-                    (path, content)
-                }
-                stored => (path, stored),
-            })
-            .collect();
-        let mut batch: BTreeMap<String, Content> = stored.into_iter().collect();
+        let stored = match self.sink {
+            // Nothing to store: the contents are what the map keeps.
+            Sink::Memory => files,
+            _ => files
+                .into_par_iter()
+                .map(|(path, content)| match content {
+                    Content::Bytes(bytes) => {
+                        let content = self.store(&path, bytes);
+                        (path, content)
+                    }
+                    stored => (path, stored),
+                })
+                .collect(),
+        };
+        self.add_stored(stored);
+    }
+
+    /// Adds files [`Output::store`] already stored: the batch is sorted and merged in one pass,
+    /// which beats inserting the ~10,000 pages and search-index files of a 10k-note site one by
+    /// one on every `serve` rebuild.
+    pub fn add_stored(&mut self, files: Vec<(String, Content)>) {
+        let mut batch: BTreeMap<String, Content> = files.into_iter().collect();
         self.files.append(&mut batch);
     }
 

@@ -153,7 +153,7 @@ impl Renderer {
                 Err(diag) => diagnostics.push(diag),
             }
         }
-        output.add_all(pages);
+        output.add_stored(pages);
         let mut keep =
             |file: String, result: Result<Bytes, Diagnostic>, output: &mut Output| match result {
                 Ok(html) => output.add(file, html),

@@ -4,6 +4,7 @@
 use rustc_hash::FxHashMap as HashMap;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use crate::config::SiteMeta;
 use crate::graph::{NoteId, Site, TopicId};
@@ -137,24 +138,31 @@ pub struct Views<'a> {
     /// Counted once: every page's sidebar depends on it.
     pub visible_notes: usize,
     /// Where each note sits in each topic too large to list whole: looked up, not searched for, or
-    /// every page of a topic of N notes would scan it and the stage would grow with N².
-    nav_positions: HashMap<(TopicId, NoteId), usize>,
+    /// every page of a topic of N notes would scan it and the stage would grow with N². Made on
+    /// first use: a `serve` rebuild that finds its pages in the cache never needs it.
+    nav_positions: OnceLock<HashMap<(TopicId, NoteId), usize>>,
 }
 
 impl<'a> Views<'a> {
     pub fn new(site: &'a Site) -> Self {
-        let mut nav_positions = HashMap::default();
-        for (id, topic) in site.topics.list.iter().enumerate() {
-            if topic.notes.len() > NAV_TOPIC_LIMIT {
-                let positions = topic.notes.iter().enumerate().map(|(at, &n)| ((id, n), at));
-                nav_positions.extend(positions);
-            }
-        }
         Views {
             site,
             visible_notes: site.visible().count(),
-            nav_positions,
+            nav_positions: OnceLock::new(),
         }
+    }
+
+    fn nav_position(&self, topic: TopicId, note: NoteId) -> Option<usize> {
+        let positions = self.nav_positions.get_or_init(|| {
+            let mut positions = HashMap::default();
+            for (id, topic) in self.site.topics.list.iter().enumerate() {
+                if topic.notes.len() > NAV_TOPIC_LIMIT {
+                    positions.extend(topic.notes.iter().enumerate().map(|(at, &n)| ((id, n), at)));
+                }
+            }
+            positions
+        });
+        positions.get(&(topic, note)).copied()
     }
 }
 
@@ -218,8 +226,8 @@ impl<'a> Views<'a> {
             .map(|(id, topic)| {
                 let current = in_current(id);
                 let shown = if full || current {
-                    let at = current_note.and_then(|n| self.nav_positions.get(&(id, n)));
-                    nav_window(&topic.notes, at.copied())
+                    let at = current_note.and_then(|n| self.nav_position(id, n));
+                    nav_window(&topic.notes, at)
                 } else {
                     &[]
                 };

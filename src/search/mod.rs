@@ -608,15 +608,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let config = Config::load(dir.path()).unwrap();
         let options = SearchOptions::for_language("en");
-        let site = site(&config, &corpus(50));
-        let (kept, _) = build(
-            &site,
-            &Assets::default(),
-            options,
-            SearchCache::default(),
-            &|_| false,
-            None,
-        );
+        let notes = corpus(50);
+        let (kept, _) = index(&config, &notes, SearchCache::default(), &[]);
+        let site = site(&config, &notes);
         let out = dir.path().join("public");
         let staging = crate::output::Staging::create(&out).unwrap();
         let mut output = Output::streaming(staging);
@@ -639,9 +633,9 @@ mod tests {
             kept.len(),
             51 + kept.iter().filter(|(p, _)| p.contains("/t/")).count()
         );
-        for (path, content) in kept {
+        for (path, bytes) in kept {
             let on_disk = std::fs::read(out.join(&path)).unwrap();
-            assert_eq!(on_disk, bytes(content).to_vec(), "{path}");
+            assert_eq!(on_disk, bytes, "{path}");
         }
     }
 
