@@ -34,6 +34,9 @@ pub struct NavTopic<'a> {
     pub depth: usize,
     pub current: bool,
     pub notes: Vec<NavNote<'a>>,
+    /// How many of the topic's notes `notes` leaves out (the sidebar links "… N more" to the
+    /// topic page).
+    pub more: usize,
 }
 
 #[derive(Serialize)]
@@ -246,6 +249,7 @@ impl<'a> Views<'a> {
                     depth: topic.depth,
                     current,
                     notes,
+                    more: topic.notes.len() - shown.len(),
                 }
             })
             .collect()

@@ -150,6 +150,47 @@ fn site_templates_and_theme_override_the_built_in_ones() {
     );
 }
 
+/// `nav[].notes` and `nav[].more` (docs/templates.md): above 300 notes the sidebar lists a window of
+/// 60 notes of the current topic around the page's note, and links the rest to the topic page.
+#[test]
+fn a_large_topic_lists_a_window_of_its_notes_and_links_the_rest() {
+    let site = Site::new();
+    for i in 0..320 {
+        site.file(
+            &format!("notes/n{i:03}.md"),
+            format!("---\ntitle: \"Note {i:03}\"\ntopics: [big]\n---\nText {i}.\n"),
+        );
+    }
+    site.build_ok();
+    let page = site.read("public/notes/n200.html");
+    let nav_notes = page
+        .split("class=\"nav-notes\">")
+        .nth(1)
+        .expect("a list of notes");
+    let nav_notes = &nav_notes[..nav_notes.find("</ul>").expect("the list ends")];
+    let listed: Vec<String> = crate::html::tags(nav_notes)
+        .iter()
+        .filter_map(|t| t.attr("href"))
+        .filter(|href| href.starts_with("../notes/n"))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(listed.len(), 60, "{listed:?}");
+    assert!(listed.contains(&"../notes/n200.html".to_string()));
+    assert!(
+        page.contains("aria-current=\"page\">Note 200</a>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<li class=\"nav-more\"><a href=\"../topics/big.html\">… 260 more</a>"),
+        "{page}"
+    );
+    // A small site lists every note and has nothing more to link.
+    let small = Site::new();
+    small.file("notes/a.md", "---\ntitle: A\ntopics: [big]\n---\nText.\n");
+    small.build_ok();
+    assert!(!small.read("public/notes/a.html").contains("nav-more"));
+}
+
 /// `<loc>` values of a sitemap.
 fn locs(xml: &str) -> Vec<&str> {
     xml.split("<loc>")
