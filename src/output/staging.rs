@@ -17,6 +17,9 @@ use super::{Content, Output, WriteStats, MARKER};
 pub struct Staging {
     dir: PathBuf,
     out_dir: PathBuf,
+    /// Whether `out_dir` held a site when the build began: if not, no file can be unchanged, and
+    /// looking for each one there would cost a system call per file.
+    had_site: bool,
     /// Folders made so far (asking the file system per file cost two system calls a file).
     folders: Mutex<HashSet<String>>,
     written: AtomicUsize,
@@ -47,6 +50,7 @@ impl Staging {
         let staging = Staging {
             dir,
             out_dir: out_dir.to_path_buf(),
+            had_site: out_dir.is_dir(),
             folders: Mutex::default(),
             written: AtomicUsize::new(0),
             unchanged: AtomicUsize::new(0),
@@ -59,7 +63,7 @@ impl Staging {
         ));
         write_file(
             &staging.dir.join(MARKER),
-            &staging.out_dir.join(MARKER),
+            staging.previous(MARKER).as_deref(),
             &marker,
         )?;
         Ok(staging)
@@ -75,12 +79,18 @@ impl Staging {
 
     fn try_write(&self, path: &str, content: &Content) -> io::Result<()> {
         self.make_folder(path)?;
-        let counter = match write_file(&self.dir.join(path), &self.out_dir.join(path), content)? {
+        let previous = self.previous(path);
+        let counter = match write_file(&self.dir.join(path), previous.as_deref(), content)? {
             true => &self.written,
             false => &self.unchanged,
         };
         counter.fetch_add(1, Ordering::Relaxed);
         Ok(())
+    }
+
+    /// Where the site being replaced has the file at `path`, if there was a site.
+    fn previous(&self, path: &str) -> Option<PathBuf> {
+        self.had_site.then(|| self.out_dir.join(path))
     }
 
     fn make_folder(&self, path: &str) -> io::Result<()> {
@@ -151,10 +161,11 @@ fn remove_abandoned(parent: &Path, prefix: &str) {
     }
 }
 
-/// Writes one file into a folder that exists; an unchanged file is hard-linked from the previous
-/// build so it keeps its mtime. Returns whether the bytes changed.
-fn write_file(dest: &Path, previous: &Path, content: &Content) -> io::Result<bool> {
-    if same_content(previous, content) {
+/// Writes one file into a folder that exists; `previous` is where the last build wrote it, if there
+/// was one. An unchanged file is hard-linked from there so it keeps its mtime. Returns whether the
+/// bytes changed.
+fn write_file(dest: &Path, previous: Option<&Path>, content: &Content) -> io::Result<bool> {
+    if let Some(previous) = previous.filter(|p| same_content(p, content)) {
         if std::fs::hard_link(previous, dest).is_ok() {
             return Ok(false);
         }
