@@ -7,8 +7,9 @@ use std::process::ExitCode;
 
 /// jemalloc instead of the system allocator: a build is millions of short-lived allocations made by
 /// two or more threads at once (Tera contexts, tokens, strings per word). With glibc's malloc a
-/// 10,000-note build spent a quarter of its CPU time in the allocator; jemalloc makes the build about
-/// a third faster for a few percent more peak memory (the README's "Benchmarks" has the figures).
+/// 10,000-note build spent a quarter of its CPU time in the allocator; with jemalloc the build takes
+/// about a quarter less time for a few percent more peak memory (figures in the README's
+/// "Benchmarks").
 #[cfg(not(target_env = "msvc"))]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;

@@ -120,7 +120,7 @@ fn lower_case_term(word: &str, lower: &mut String) -> bool {
 }
 
 /// Whether `word` (lower-case) is a stop word. Compared as numbers: this runs for every word of
-/// every note, and a string search cost the parse stage a tenth of its time.
+/// every note, and the string comparisons of a binary search over `&str` were 3% of a 10k build.
 fn is_stop_word(word: &str) -> bool {
     // Most terms are longer than any stop word: the length check spares them the search.
     word.len() <= STOP_WORD_MAX_LEN
