@@ -1,5 +1,5 @@
-//! `notesite build` on good sites: the raw seed, determinism and mtimes, `--strict`, theme overrides and
-//! the sitemap.
+//! `notesite build` on good sites: the raw seed, determinism and mtimes, `--strict`, theme overrides,
+//! the sidebar of a large topic and the sitemap.
 
 use std::time::{Duration, SystemTime};
 
