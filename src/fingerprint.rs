@@ -39,8 +39,8 @@ impl Stamp {
     }
 }
 
-/// What a build reads that is known before it starts; taken before the build, so a file saved
-/// while it runs makes the next build a full one.
+/// What a build reads: taken before the build, or for the notes from the very bytes the parse stage
+/// read, so a file saved while the build runs makes the next build a full one.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Inputs {
     /// The binary, the options and the output folder.
@@ -52,20 +52,20 @@ pub struct Inputs {
 }
 
 impl Inputs {
-    /// `options` names everything from the command line that changes the output.
-    pub fn read(config: &Config, sources: &SourceSet, options: &str) -> Inputs {
+    /// Everything but the notes: the config, templates and theme by content, the images by stamp.
+    /// The notes are added by [`Inputs::hash_notes`] before the build, or by
+    /// [`Inputs::add_notes`] from the hashes the parse stage took. `options` names everything from
+    /// the command line that changes the output.
+    pub fn read_except_notes(config: &Config, sources: &SourceSet, options: &str) -> Inputs {
         let mut paths = vec![config.root.join(CONFIG_FILE)];
         for dir in ["templates", "theme"] {
             paths.extend(files_under(&config.root.join(dir)));
         }
-        paths.extend(sources.notes.iter().map(|n| n.path.clone()));
         let hashed = paths
             .into_par_iter()
             .map(|path| {
-                let hash = std::fs::read(&path)
-                    .map(|bytes| blake3::hash(&bytes).to_hex().to_string())
-                    .unwrap_or_else(|_| "absent".into());
-                (path, hash)
+                let hash = std::fs::read(&path).ok().map(|bytes| blake3::hash(&bytes));
+                (path, hex_or_absent(hash))
             })
             .collect();
         let images = sources
@@ -83,6 +83,47 @@ impl Inputs {
             images,
         }
     }
+
+    /// Reads and hashes every note now.
+    pub fn hash_notes(&mut self, sources: &SourceSet) {
+        let notes: Vec<(PathBuf, Option<blake3::Hash>)> = sources
+            .notes
+            .par_iter()
+            .map(|n| {
+                let hash = std::fs::read(&n.path)
+                    .ok()
+                    .map(|bytes| blake3::hash(&bytes));
+                (n.path.clone(), hash)
+            })
+            .collect();
+        self.add_notes(notes);
+    }
+
+    /// Adds the notes' content hashes (`None`: the note could not be read), in scan order.
+    pub fn add_notes(&mut self, notes: impl IntoIterator<Item = (PathBuf, Option<blake3::Hash>)>) {
+        self.hashed.extend(
+            notes
+                .into_iter()
+                .map(|(path, hash)| (path, hex_or_absent(hash))),
+        );
+    }
+
+    #[cfg(test)]
+    fn read(config: &Config, sources: &SourceSet, options: &str) -> Inputs {
+        let mut inputs = Inputs::read_except_notes(config, sources, options);
+        inputs.hash_notes(sources);
+        inputs
+    }
+}
+
+fn hex_or_absent(hash: Option<blake3::Hash>) -> String {
+    hash.map_or_else(|| "absent".into(), |h| h.to_hex().to_string())
+}
+
+/// Whether a build could be skipped at all: the last build's record and its site are both there.
+/// When not (a first build, a deleted output folder), nothing needs hashing before the build.
+pub fn may_be_unchanged(config: &Config) -> bool {
+    record_path(config).is_file() && config.out_dir.join(crate::output::MARKER).is_file()
 }
 
 /// Files below `dir` in a stable order (none when it does not exist).

@@ -39,6 +39,8 @@ pub struct Built {
     pub parse_diagnostics: Vec<Vec<Diagnostic>>,
     /// Whether each source gave a note (one whose front matter failed gives none).
     pub gave_note: Vec<bool>,
+    /// Each source's content hash as the parse stage read it (for the build record).
+    pub file_hashes: Vec<Option<blake3::Hash>>,
     /// Each note's search document and the index parts made from them (kept for reuse by the
     /// next rebuild).
     pub search: search::SearchCache,
@@ -131,9 +133,11 @@ impl Built {
         let parsed = std::mem::take(&mut self.gave_note)
             .into_iter()
             .zip(std::mem::take(&mut self.parse_diagnostics))
-            .map(|(gave_note, diagnostics)| Parsed {
+            .zip(std::mem::take(&mut self.file_hashes))
+            .map(|((gave_note, diagnostics), file_hash)| Parsed {
                 note: if gave_note { notes.next() } else { None },
                 diagnostics,
+                file_hash,
             })
             .collect();
         Previous {
@@ -238,10 +242,12 @@ fn rebuild_into(
     let mut notes = Vec::with_capacity(parsed.len());
     let mut parse_diagnostics = Vec::with_capacity(parsed.len());
     let mut gave_note = Vec::with_capacity(parsed.len());
+    let mut file_hashes = Vec::with_capacity(parsed.len());
     for result in parsed {
         diagnostics.extend(result.diagnostics.iter().cloned());
         parse_diagnostics.push(result.diagnostics);
         gave_note.push(result.note.is_some());
+        file_hashes.push(result.file_hash);
         notes.extend(result.note);
     }
     let input = GraphInput {
@@ -293,6 +299,7 @@ fn rebuild_into(
         timings,
         parse_diagnostics,
         gave_note,
+        file_hashes,
         search,
         scan_diagnostics,
     }

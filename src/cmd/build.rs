@@ -23,10 +23,15 @@ pub fn run(args: &BuildArgs) -> Result<Outcome, Failure> {
         config = config.with_out_dir(out);
     }
     output::check_out_dir(&config).map_err(Failure::Usage)?;
-    // Taken before the build: a file saved while it runs makes the next build a full one.
+    // The config, templates, theme and images are taken before the build and the notes as they are
+    // parsed: a file saved while the build runs makes the next build a full one.
     let (sources, _) = scan::scan(&config);
-    let inputs = fingerprint::Inputs::read(&config, &sources, &options_key(args));
-    if !args.force {
+    let mut inputs = fingerprint::Inputs::read_except_notes(&config, &sources, &options_key(args));
+    // Every note is hashed up front only when the build may be skipped. Otherwise (a first build,
+    // a deleted site, --force) the parse stage hashes each note as it reads it: one read per note.
+    let notes_hashed = !args.force && fingerprint::may_be_unchanged(&config);
+    if notes_hashed {
+        inputs.hash_notes(&sources);
         if let Some(record) = fingerprint::unchanged(&config, &inputs) {
             return Ok(report_unchanged(record, args, &config, started));
         }
@@ -91,8 +96,14 @@ pub fn run(args: &BuildArgs) -> Result<Outcome, Failure> {
         mut site,
         output,
         timings,
+        sources: parsed_sources,
+        file_hashes,
         ..
     } = built;
+    if !notes_hashed {
+        let paths = parsed_sources.notes.iter().map(|n| n.path.clone());
+        inputs.add_notes(paths.zip(file_hashes));
+    }
     let absent = std::mem::take(&mut site.absent);
     drop(site);
     let done = fingerprint::Outcome {

@@ -88,6 +88,9 @@ pub struct Parsed {
     /// moving pointers costs nothing where moving notes cost milliseconds.
     pub note: Option<Box<Note>>,
     pub diagnostics: Vec<Diagnostic>,
+    /// The hash of the file as read (`None` when it could not be read): the build record takes it
+    /// from here instead of reading every note a second time.
+    pub file_hash: Option<blake3::Hash>,
 }
 
 /// An earlier parse to reuse: the notes it read and one result per note, in that order.
@@ -115,12 +118,11 @@ pub fn parse_all(
         .zip(reused)
         .map(|(source, reused)| {
             let parsed = reused.unwrap_or_else(|| {
-                let (mut note, diagnostics) = read_and_parse(source);
-                if let Some(note) = note.as_mut().filter(|_| compress) {
+                let mut parsed = read_and_parse(source);
+                if let Some(note) = parsed.note.as_mut().filter(|_| compress) {
                     note.body.compress();
                 }
-                let note = note.map(Box::new);
-                Parsed { note, diagnostics }
+                parsed
             });
             progress();
             parsed
@@ -165,15 +167,20 @@ fn reusable(
 }
 
 /// The thin I/O wrapper around [`parse_note`].
-pub fn read_and_parse(source: &SourceFile) -> (Option<Note>, Vec<Diagnostic>) {
+pub fn read_and_parse(source: &SourceFile) -> Parsed {
     let bytes = match std::fs::read(&source.path) {
         Ok(bytes) => bytes,
         Err(e) => {
             let diag =
                 Diagnostic::error(Kind::Io, &source.display, format!("cannot read note: {e}"));
-            return (None, vec![diag]);
+            return Parsed {
+                note: None,
+                diagnostics: vec![diag],
+                file_hash: None,
+            };
         }
     };
+    let file_hash = Some(blake3::hash(&bytes));
     let mut diagnostics = Vec::new();
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
@@ -195,7 +202,11 @@ pub fn read_and_parse(source: &SourceFile) -> (Option<Note>, Vec<Diagnostic>) {
     };
     let (note, more) = parse_note(source.clone(), &text);
     diagnostics.extend(more);
-    (note, diagnostics)
+    Parsed {
+        note: note.map(Box::new),
+        diagnostics,
+        file_hash,
+    }
 }
 
 /// Parses a note from its text; `None` when the front matter is unusable.

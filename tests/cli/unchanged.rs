@@ -51,6 +51,16 @@ fn a_build_with_nothing_changed_is_skipped_and_shows_its_warnings_again() {
         "{}",
         summary(&forced)
     );
+    // A forced build, and a build after the site was deleted, hash the notes as they parse them
+    // (not up front): the record they leave must still let the next build be skipped.
+    let after_force = site.run(&["build"]).expect_code(0);
+    assert!(summary(&after_force).starts_with("Nothing changed"));
+    std::fs::remove_dir_all(site.path("public")).unwrap();
+    let rebuilt = site.run(&["build"]).expect_code(0);
+    assert!(summary(&rebuilt).starts_with("Built 2 notes"));
+    assert_eq!(site.read("public/notes/a.html"), page);
+    let again = site.run(&["build"]).expect_code(0);
+    assert!(summary(&again).starts_with("Nothing changed"));
 }
 
 #[test]
