@@ -64,7 +64,7 @@ impl Inputs {
         let hashed = paths
             .into_par_iter()
             .map(|path| {
-                let hash = std::fs::read(&path).ok().map(|bytes| blake3::hash(&bytes));
+                let hash = content_hash(&path);
                 (path, hex_or_absent(hash))
             })
             .collect();
@@ -89,12 +89,7 @@ impl Inputs {
         let notes: Vec<(PathBuf, Option<blake3::Hash>)> = sources
             .notes
             .par_iter()
-            .map(|n| {
-                let hash = std::fs::read(&n.path)
-                    .ok()
-                    .map(|bytes| blake3::hash(&bytes));
-                (n.path.clone(), hash)
-            })
+            .map(|n| (n.path.clone(), content_hash(&n.path)))
             .collect();
         self.add_notes(notes);
     }
@@ -114,6 +109,11 @@ impl Inputs {
         inputs.hash_notes(sources);
         inputs
     }
+}
+
+/// The hash of a file's bytes, `None` when it cannot be read.
+fn content_hash(path: &Path) -> Option<blake3::Hash> {
+    std::fs::read(path).ok().map(|bytes| blake3::hash(&bytes))
 }
 
 fn hex_or_absent(hash: Option<blake3::Hash>) -> String {

@@ -35,12 +35,9 @@ pub struct Built {
     pub output: Output,
     pub diagnostics: Diagnostics,
     pub timings: Timings,
-    /// Each source's parse diagnostics, in `sources.notes` order (kept for reuse by the next rebuild).
-    pub parse_diagnostics: Vec<Vec<Diagnostic>>,
-    /// Whether each source gave a note (one whose front matter failed gives none).
-    pub gave_note: Vec<bool>,
-    /// Each source's content hash as the parse stage read it (for the build record).
-    pub file_hashes: Vec<Option<blake3::Hash>>,
+    /// What parsing each source gave besides its note, in `sources.notes` order (kept for reuse
+    /// by the next rebuild).
+    pub parsed: Vec<SourceParse>,
     /// Each note's search document and the index parts made from them (kept for reuse by the
     /// next rebuild).
     pub search: search::SearchCache,
@@ -48,11 +45,24 @@ pub struct Built {
     pub scan_diagnostics: Vec<Diagnostic>,
 }
 
-/// Wall time per stage, in order, and the process's peak memory when each stage ended.
+/// What the parse stage gave for one source besides its note, which moved into the site.
+pub struct SourceParse {
+    /// Whether the source gave a note (one whose front matter failed gives none).
+    pub gave_note: bool,
+    pub diagnostics: Vec<Diagnostic>,
+    /// The file's content hash as the parse stage read it (for the build record).
+    pub file_hash: Option<blake3::Hash>,
+}
+
+/// Wall time per stage, in order, and (when tracked) the process's peak memory when each stage
+/// ended.
 #[derive(Debug, Default, Clone)]
 pub struct Timings(
     pub Vec<(&'static str, Duration)>,
     pub Vec<(&'static str, u64)>,
+    /// Whether to read the peak memory: only a one-shot build does. In `serve` the peak is the
+    /// whole session's, and reading it would only cost every live reload a few system calls.
+    bool,
 );
 
 impl Timings {
@@ -64,9 +74,14 @@ impl Timings {
         value
     }
 
-    /// Records the peak resident memory so far, where the system reports it (Linux).
+    /// Timings that also record the peak memory after each stage.
+    pub fn with_memory() -> Timings {
+        Timings(Vec::new(), Vec::new(), true)
+    }
+
+    /// Records the peak resident memory so far, where tracked and the system reports it (Linux).
     pub fn note_peak_memory(&mut self, stage: &'static str) {
-        if let Some(bytes) = peak_resident_bytes() {
+        if let Some(bytes) = self.2.then(peak_resident_bytes).flatten() {
             self.1.push((stage, bytes));
         }
     }
@@ -130,14 +145,12 @@ impl Built {
         let links = graph::LinkCache::take(&mut self.site);
         // Notes are a subsequence of the sources (a note whose front matter failed has none).
         let mut notes = std::mem::take(&mut self.site.notes).into_iter();
-        let parsed = std::mem::take(&mut self.gave_note)
+        let parsed = std::mem::take(&mut self.parsed)
             .into_iter()
-            .zip(std::mem::take(&mut self.parse_diagnostics))
-            .zip(std::mem::take(&mut self.file_hashes))
-            .map(|((gave_note, diagnostics), file_hash)| Parsed {
-                note: if gave_note { notes.next() } else { None },
-                diagnostics,
-                file_hash,
+            .map(|p| Parsed {
+                note: if p.gave_note { notes.next() } else { None },
+                diagnostics: p.diagnostics,
+                file_hash: p.file_hash,
             })
             .collect();
         Previous {
@@ -214,7 +227,10 @@ fn rebuild_into(
         mut output,
         keep_for_next,
     } = input;
-    let mut timings = Timings::default();
+    let mut timings = match keep_for_next {
+        true => Timings::default(),
+        false => Timings::with_memory(),
+    };
     let mut diagnostics = Diagnostics::default();
     let (sources, scan_diagnostics) = timings.measure("scan", || match previous.sources {
         Some(known) => known,
@@ -240,14 +256,14 @@ fn rebuild_into(
         )
     });
     let mut notes = Vec::with_capacity(parsed.len());
-    let mut parse_diagnostics = Vec::with_capacity(parsed.len());
-    let mut gave_note = Vec::with_capacity(parsed.len());
-    let mut file_hashes = Vec::with_capacity(parsed.len());
+    let mut source_parses = Vec::with_capacity(parsed.len());
     for result in parsed {
         diagnostics.extend(result.diagnostics.iter().cloned());
-        parse_diagnostics.push(result.diagnostics);
-        gave_note.push(result.note.is_some());
-        file_hashes.push(result.file_hash);
+        source_parses.push(SourceParse {
+            gave_note: result.note.is_some(),
+            diagnostics: result.diagnostics,
+            file_hash: result.file_hash,
+        });
         notes.extend(result.note);
     }
     let input = GraphInput {
@@ -297,9 +313,7 @@ fn rebuild_into(
         output,
         diagnostics,
         timings,
-        parse_diagnostics,
-        gave_note,
-        file_hashes,
+        parsed: source_parses,
         search,
         scan_diagnostics,
     }

@@ -97,12 +97,12 @@ pub fn run(args: &BuildArgs) -> Result<Outcome, Failure> {
         output,
         timings,
         sources: parsed_sources,
-        file_hashes,
+        parsed,
         ..
     } = built;
     if !notes_hashed {
         let paths = parsed_sources.notes.iter().map(|n| n.path.clone());
-        inputs.add_notes(paths.zip(file_hashes));
+        inputs.add_notes(paths.zip(parsed.iter().map(|p| p.file_hash)));
     }
     let absent = std::mem::take(&mut site.absent);
     drop(site);

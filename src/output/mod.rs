@@ -129,6 +129,16 @@ impl Output {
     pub fn copy(&mut self, path: String, source: PathBuf) {
         self.files.insert(path, Content::Copy(source));
     }
+
+    /// An in-memory output of text files, for tests.
+    #[cfg(test)]
+    pub fn of_texts(files: &[(&str, &str)]) -> Output {
+        let mut out = Output::default();
+        for (path, text) in files {
+            out.add(path.to_string(), text.as_bytes().to_vec());
+        }
+        out
+    }
 }
 
 /// How a write went.
@@ -198,20 +208,12 @@ pub fn write(output: &Output, out_dir: &Path) -> io::Result<WriteStats> {
 mod tests {
     use super::*;
 
-    fn output(files: &[(&str, &str)]) -> Output {
-        let mut out = Output::default();
-        for (path, text) in files {
-            out.add(path.to_string(), text.as_bytes().to_vec());
-        }
-        out
-    }
-
     #[test]
     fn rewrite_replaces_the_tree_and_keeps_mtime_of_unchanged_files() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("public");
         write(
-            &output(&[
+            &Output::of_texts(&[
                 ("index.html", "a"),
                 ("notes/x.html", "x"),
                 ("gone.html", "g"),
@@ -225,7 +227,7 @@ mod tests {
             .unwrap();
         std::thread::sleep(std::time::Duration::from_millis(20));
         let stats = write(
-            &output(&[("index.html", "a"), ("notes/x.html", "changed")]),
+            &Output::of_texts(&[("index.html", "a"), ("notes/x.html", "changed")]),
             &out,
         )
         .unwrap();
@@ -257,7 +259,11 @@ mod tests {
     fn streaming_writes_files_as_they_come_and_swaps_in_only_when_finished() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("public");
-        write(&output(&[("index.html", "old"), ("old.html", "o")]), &out).unwrap();
+        write(
+            &Output::of_texts(&[("index.html", "old"), ("old.html", "o")]),
+            &out,
+        )
+        .unwrap();
         let staged = || {
             std::fs::read_dir(dir.path())
                 .unwrap()
@@ -299,7 +305,7 @@ mod tests {
     fn an_unfinished_streaming_output_leaves_the_site_and_no_staging_folder() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("public");
-        write(&output(&[("index.html", "old")]), &out).unwrap();
+        write(&Output::of_texts(&[("index.html", "old")]), &out).unwrap();
         let mut streaming = Output::streaming(Staging::create(&out).unwrap());
         streaming.add("index.html".into(), "new".as_bytes().to_vec());
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);

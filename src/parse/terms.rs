@@ -109,14 +109,13 @@ fn lower_case_term(word: &str, lower: &mut String) -> bool {
         }
         lower.push_str(word);
         lower.make_ascii_lowercase();
-        !is_stop_word(lower)
     } else {
         if word.chars().count() < 3 {
             return false;
         }
         lower.extend(word.chars().flat_map(char::to_lowercase));
-        !is_stop_word(lower)
     }
+    !is_stop_word(lower)
 }
 
 /// Whether `word` (lower-case) is a stop word. Compared as numbers: this runs for every word of

@@ -339,14 +339,6 @@ fn only_stylesheets_differ(
 mod tests {
     use super::*;
 
-    fn output(files: &[(&str, &str)]) -> Output {
-        let mut out = Output::default();
-        for (k, v) in files {
-            out.add(k.to_string(), v.as_bytes().to_vec());
-        }
-        out
-    }
-
     fn collect(items: &[&Diagnostic]) -> Diagnostics {
         let mut all = Diagnostics::default();
         all.extend(items.iter().map(|d| (*d).clone()));
@@ -381,13 +373,13 @@ mod tests {
 
     #[test]
     fn diff_lists_changed_pages_and_swaps_renamed_stylesheets() {
-        let old = output(&[
+        let old = Output::of_texts(&[
             ("a.html", "<link href=\"assets/style.1.css\">A"),
             ("b.html", "<link href=\"assets/style.1.css\">B"),
             ("gone.html", "x"),
             ("assets/style.1.css", "old"),
         ]);
-        let new = output(&[
+        let new = Output::of_texts(&[
             ("a.html", "<link href=\"assets/style.2.css\">A"),
             ("b.html", "<link href=\"assets/style.2.css\">B changed"),
             ("new.html", "y"),
