@@ -17,6 +17,10 @@ use crate::render::Renderer;
 use crate::scan::{self, SourceSet};
 use crate::search::{self, SearchOptions};
 
+/// A one-shot build of more notes than this keeps their Markdown compressed between stages (at
+/// ~10 KB a note, 20k notes are ~200 MB of text).
+const COMPRESS_ABOVE_NOTES: usize = 20_000;
+
 /// Options that change what is built.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct BuildOptions {
@@ -243,10 +247,11 @@ fn rebuild_into(
     progress.set_length(sources.notes.len() as u64);
     let tick = || progress.inc(1);
     let parsed = timings.measure("parse", || {
-        // A one-shot build keeps each note's text compressed: render and search are the only
-        // stages that read it again, and compressed it takes a third of the memory (the text
-        // was the largest part of a 50k-note build's peak) for ~2% of the build's time.
-        let compress = !keep_for_next;
+        // A one-shot build of a large site keeps each note's text compressed: render and search
+        // are the only stages that read it again, and compressed it takes a third of the memory
+        // (the text was the largest part of a 50k-note build's peak). It costs ~5% of the build's
+        // time, which smaller sites, whose texts fit easily, need not pay.
+        let compress = !keep_for_next && sources.notes.len() > COMPRESS_ABOVE_NOTES;
         parse::parse_all(
             &sources.notes,
             previous.parsed,
