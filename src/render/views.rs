@@ -121,7 +121,7 @@ pub struct NoteView<'a> {
 
 /// At most this many notes of one topic are listed in the sidebar (a window around the current note);
 /// the topic page lists them all. Keeps every page's size independent of the size of the site.
-pub const NAV_TOPIC_LIMIT: usize = 60;
+pub const NAV_TOPIC_LIMIT: usize = 40;
 
 /// The notes of a topic to list in the sidebar: all of them, or a window around the note at `at`.
 fn nav_window(notes: &[NoteId], at: Option<usize>) -> &[NoteId] {

@@ -151,7 +151,7 @@ fn site_templates_and_theme_override_the_built_in_ones() {
 }
 
 /// `nav[].notes` and `nav[].more` (docs/templates.md): above 300 notes the sidebar lists a window of
-/// 60 notes of the current topic around the page's note, and links the rest to the topic page.
+/// 40 notes of the current topic around the page's note, and links the rest to the topic page.
 #[test]
 fn a_large_topic_lists_a_window_of_its_notes_and_links_the_rest() {
     let site = Site::new();
@@ -174,14 +174,14 @@ fn a_large_topic_lists_a_window_of_its_notes_and_links_the_rest() {
         .filter(|href| href.starts_with("../notes/n"))
         .map(str::to_string)
         .collect();
-    assert_eq!(listed.len(), 60, "{listed:?}");
+    assert_eq!(listed.len(), 40, "{listed:?}");
     assert!(listed.contains(&"../notes/n200.html".to_string()));
     assert!(
         page.contains("aria-current=\"page\">Note 200</a>"),
         "{page}"
     );
     assert!(
-        page.contains("<li class=\"nav-more\"><a href=\"../topics/big.html\">… 260 more</a>"),
+        page.contains("<li class=\"nav-more\"><a href=\"../topics/big.html\">… 280 more</a>"),
         "{page}"
     );
     // A small site lists every note and has nothing more to link.
