@@ -145,7 +145,11 @@ pub fn parse_body(file_text: &str, body_offset: usize, title_hint: Option<&str>)
         ..Collector::default()
     };
     collector.body.markdown = Markdown::Text(body.to_string());
-    for (event, range) in Parser::new_ext(body, options()).into_offset_iter() {
+    for (index, (event, range)) in Parser::new_ext(body, options())
+        .into_offset_iter()
+        .enumerate()
+    {
+        collector.leading.see(index, &event);
         // Worked out only for the events that keep it (headings, links, images): for every event
         // it was 2% of a large build.
         let position = || lines.position(file_text, body_offset + range.start);
@@ -192,6 +196,47 @@ struct Collector {
     block_text: String,
     pending_links: Vec<(usize, usize)>,
     in_code_block: bool,
+    leading: LeadingTitle,
+}
+
+/// Where the events of an opening `# Heading` are, worked out as the events go by (a second
+/// parser over the body only to look at its start cost 2% of a large build).
+#[derive(Default)]
+enum LeadingTitle {
+    /// Nothing but HTML blocks (a comment, an anchor) and soft breaks so far.
+    #[default]
+    Looking,
+    /// Inside a level-1 heading that opened the body, at this event.
+    Open(usize),
+    Found(std::ops::Range<usize>),
+    /// The body opens with something else.
+    Absent,
+}
+
+impl LeadingTitle {
+    fn see(&mut self, index: usize, event: &Event<'_>) {
+        match (&*self, event) {
+            (
+                LeadingTitle::Looking,
+                Event::Html(_)
+                | Event::SoftBreak
+                | Event::Start(Tag::HtmlBlock)
+                | Event::End(TagEnd::HtmlBlock),
+            ) => {}
+            (
+                LeadingTitle::Looking,
+                Event::Start(Tag::Heading {
+                    level: HeadingLevel::H1,
+                    ..
+                }),
+            ) => *self = LeadingTitle::Open(index),
+            (LeadingTitle::Looking, _) => *self = LeadingTitle::Absent,
+            (&LeadingTitle::Open(start), Event::End(TagEnd::Heading(_))) => {
+                *self = LeadingTitle::Found(start..index + 1)
+            }
+            _ => {}
+        }
+    }
 }
 
 impl Collector {
@@ -334,44 +379,43 @@ impl Collector {
 
     fn finish(mut self, title_hint: Option<&str>) -> (Body, String) {
         self.flush_block();
-        self.body.word_count = self.text.split_whitespace().count();
-        take_leading_title(&mut self.body, title_hint);
+        self.body.word_count = count_words(&self.text);
+        if let LeadingTitle::Found(events) = std::mem::take(&mut self.leading) {
+            take_leading_title(&mut self.body, events, title_hint);
+        }
         (self.body, self.text)
     }
 }
 
-/// Leaves an opening `# Heading` out of the events when it is (or stands for) the note's title.
-fn take_leading_title(body: &mut Body, title_hint: Option<&str>) {
-    let found = leading_title_events(&body.markdown(), body.headings.first(), title_hint);
-    if let Some(events) = found {
-        body.title_events = events;
-        body.leading_title = Some(body.headings.remove(0).title);
+/// Leaves an opening `# Heading` (its `events`) out of the body when it is, or stands for, the
+/// note's title.
+fn take_leading_title(body: &mut Body, events: std::ops::Range<usize>, title_hint: Option<&str>) {
+    let Some(heading) = body.headings.first() else {
+        return;
+    };
+    if title_hint.is_some_and(|t| !t.eq_ignore_ascii_case(&heading.title)) {
+        return;
     }
+    body.title_events = events;
+    body.leading_title = Some(body.headings.remove(0).title);
 }
 
-/// The events of an opening `# Heading` (`first_heading`) that is, or stands for, the title.
-fn leading_title_events(
-    markdown: &str,
-    first_heading: Option<&Heading>,
-    title_hint: Option<&str>,
-) -> Option<std::ops::Range<usize>> {
-    let mut events = Parser::new_ext(markdown, options()).enumerate();
-    let (start, event) = events.find(|(_, e)| !matches!(e, Event::Html(_) | Event::SoftBreak))?;
-    if !matches!(
-        event,
-        Event::Start(Tag::Heading {
-            level: HeadingLevel::H1,
-            ..
-        })
-    ) {
-        return None;
+/// `text.split_whitespace().count()`, without decoding the ASCII bytes of the text as characters
+/// (2% of a large build).
+fn count_words(text: &str) -> usize {
+    let (mut words, mut in_word) = (0, false);
+    for (i, &byte) in text.as_bytes().iter().enumerate() {
+        let space = match byte {
+            b' ' | b'\t'..=b'\r' => true,
+            0..0x80 => false,
+            // A continuation byte: the character it belongs to was looked at already.
+            0x80..0xc0 => continue,
+            _ => text[i..].chars().next().is_some_and(char::is_whitespace),
+        };
+        words += usize::from(!space && !in_word);
+        in_word = !space;
     }
-    let heading = first_heading?;
-    if title_hint.is_some_and(|t| !t.eq_ignore_ascii_case(&heading.title)) {
-        return None;
-    }
-    let (end, _) = events.find(|(_, e)| matches!(e, Event::End(TagEnd::Heading(_))))?;
-    Some(start..end + 1)
+    words
 }
 
 fn link_kind(link_type: LinkType) -> LinkKind {
@@ -530,6 +574,32 @@ mod tests {
         assert_eq!(kept.headings.len(), 1);
         assert!(kept.events(&kept.markdown()).any(|e| is_h1(&e)));
         assert_eq!(texts(&kept), ["Other"]);
+        // HTML before the heading does not hide it; a paragraph does.
+        let after_html = parse("<!-- note -->\n# My Title\n\nText.\n");
+        assert_eq!(after_html.leading_title.as_deref(), Some("My Title"));
+        assert_eq!(texts(&after_html), ["Text."]);
+        let later = parse("Intro.\n\n# My Title\n");
+        assert!(later.leading_title.is_none());
+        assert_eq!(texts(&later), ["Intro.", "My Title"]);
+    }
+
+    #[test]
+    fn words_are_counted_as_split_whitespace_counts_them() {
+        for text in [
+            "",
+            "   ",
+            "one",
+            " two  words ",
+            "tab\tnew\nline\x0bvt\x0cff\rcr",
+            "nbsp\u{a0}ideographic\u{3000}space\u{2003}em",
+            "ünïcode wörds 每個月都 done\u{85}nel",
+        ] {
+            assert_eq!(
+                count_words(text),
+                text.split_whitespace().count(),
+                "{text:?}"
+            );
+        }
     }
 
     #[test]
