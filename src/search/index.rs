@@ -4,7 +4,6 @@
 use pulldown_cmark::{Event, Tag, TagEnd};
 
 use super::tokenize::{Term, TermId, Tokenizer};
-use super::FastMap;
 use crate::parse::Note;
 
 /// Field weights: how much one occurrence of a term counts, by where it occurs.
@@ -40,11 +39,50 @@ pub struct DocTerms {
     pub length: u32,
 }
 
-/// A document's terms while it is read, by the tokenizer's term numbers.
+/// A document's term weights while it is read: a slot per term number of one tokenizer, kept by
+/// its worker from one document to the next and left empty after each (a hash map per document
+/// was 2% of a large build).
 #[derive(Default)]
-struct Counts {
-    terms: FastMap<TermId, (f32, f32)>,
+pub struct Weights {
+    /// (weighted frequency outside the title, title match) by term number; `UNSEEN` in the
+    /// current document.
+    slots: Vec<(f32, f32)>,
+    /// The terms of the current document, in order of first sight.
+    seen: Vec<TermId>,
     length: u32,
+}
+
+const UNSEEN: (f32, f32) = (-1.0, -1.0);
+
+impl Weights {
+    fn slot(&mut self, term: TermId) -> &mut (f32, f32) {
+        let at = term as usize;
+        if at >= self.slots.len() {
+            self.slots.resize(at + 1, UNSEEN);
+        }
+        let slot = &mut self.slots[at];
+        if *slot == UNSEEN {
+            self.seen.push(term);
+            *slot = (0.0, 0.0);
+        }
+        slot
+    }
+
+    /// The document's terms, leaving the slots empty for the next one.
+    fn take(&mut self, tokenizer: &Tokenizer) -> DocTerms {
+        let terms = self
+            .seen
+            .drain(..)
+            .map(|id| {
+                let (tf, title) = std::mem::replace(&mut self.slots[id as usize], UNSEEN);
+                (tokenizer.term(id), tf, title)
+            })
+            .collect();
+        DocTerms {
+            terms,
+            length: std::mem::take(&mut self.length),
+        }
+    }
 }
 
 /// The text a result shows: plain text of the note with its headings' positions.
@@ -86,7 +124,11 @@ impl Fields {
             text
         };
         self.fragment.x.push_str(text);
-        self.utf16 += text.encode_utf16().count();
+        self.utf16 += if text.is_ascii() {
+            text.len()
+        } else {
+            text.encode_utf16().count()
+        };
     }
 
     /// OCR text as one block of the fragment, its whitespace collapsed (tesseract keeps the
@@ -213,21 +255,21 @@ fn looks_like_file_name(alt: &str) -> bool {
 /// Tokenizes every field of `note` and returns its terms and fragment; `ocr` as in [`fields`].
 pub fn document(
     tokenizer: &Tokenizer,
+    doc: &mut Weights,
     note: &Note,
     url: &str,
     ocr: &[Option<&str>],
 ) -> (DocTerms, Fragment) {
     let f = fields(note, url, ocr);
-    let mut doc = Counts::default();
-    title_terms(tokenizer, &note.title, 1.0, &mut doc);
+    title_terms(tokenizer, &note.title, 1.0, doc);
     for alias in &note.front.aliases {
-        title_terms(tokenizer, alias, ALIAS / 5.0, &mut doc);
+        title_terms(tokenizer, alias, ALIAS / 5.0, doc);
     }
     let mut add = |text: &str, weight: f32| {
         tokenizer.each_term(text, |term, part| {
             let w = if part { PART } else { 1.0 };
             doc.length += 1;
-            doc.terms.entry(term).or_default().0 += w * weight;
+            doc.slot(term).0 += w * weight;
         });
     };
     for topic in &note.front.topics {
@@ -243,22 +285,13 @@ pub fn document(
         add(&image.title, ALT);
         add(&file_name(&image.dest), FILE_NAME);
     }
-    let terms = doc
-        .terms
-        .into_iter()
-        .map(|(id, (tf, title))| (tokenizer.term(id), tf, title))
-        .collect();
-    let doc = DocTerms {
-        terms,
-        length: doc.length,
-    };
-    (doc, f.fragment)
+    (doc.take(tokenizer), f.fragment)
 }
 
 /// Title (or alias) terms: a match counts fully for the first word of a one-word title, less for
 /// later words (`IAM (Identity …)` is about IAM; `Getting started … IAM users` less so) and for
 /// longer titles.
-fn title_terms(tokenizer: &Tokenizer, title: &str, weight: f32, doc: &mut Counts) {
+fn title_terms(tokenizer: &Tokenizer, title: &str, weight: f32, doc: &mut Weights) {
     let mut tokens = Vec::new();
     tokenizer.each_term(title, |term, part| tokens.push((term, part)));
     let words = tokens.iter().filter(|(_, part)| !part).count().max(1);
@@ -269,8 +302,8 @@ fn title_terms(tokenizer: &Tokenizer, title: &str, weight: f32, doc: &mut Counts
         let position = if word <= 1 { 1.0 } else { 0.75 };
         let value = weight * position * if part { PART } else { 1.0 };
         doc.length += 1;
-        let entry = doc.terms.entry(term).or_default();
-        entry.1 = entry.1.max(value);
+        let slot = doc.slot(term);
+        slot.1 = slot.1.max(value);
     }
 }
 
@@ -321,7 +354,13 @@ mod tests {
     #[test]
     fn fields_and_fragment_come_from_the_parsed_events() {
         let n = note("---\ntitle: S3\naliases: [Simple Storage]\n---\nIntro `aws s3 sync`.\n\n## Upload files\n\nText ![a bucket list](./img/bucket_list.png)\n\n```\naws s3 cp\n```\n");
-        let (doc, fragment) = document(&Tokenizer::default(), &n, "notes/a.html", &[]);
+        let (doc, fragment) = document(
+            &Tokenizer::default(),
+            &mut Weights::default(),
+            &n,
+            "notes/a.html",
+            &[],
+        );
         assert_eq!(
             fragment.x,
             "Intro aws s3 sync.\nUpload files\nText a bucket list\naws s3 cp"
@@ -348,12 +387,24 @@ mod tests {
     fn ocr_text_follows_its_image_and_weighs_less_than_prose() {
         let n = note("# T\n\n![one](a.png) prose words\n\n![two](b.png)\n");
         let ocr = [Some("Bucket   policy\n\nJSON"), None];
-        let (doc, fragment) = document(&Tokenizer::default(), &n, "notes/a.html", &ocr);
+        let (doc, fragment) = document(
+            &Tokenizer::default(),
+            &mut Weights::default(),
+            &n,
+            "notes/a.html",
+            &ocr,
+        );
         assert_eq!(fragment.x, "one\nBucket policy JSON\nprose words\ntwo");
         let policy = weights(&doc, "polici").unwrap().0;
         assert!((policy - OCR).abs() < 1e-6);
         assert!(weights(&doc, "prose").unwrap().0 > policy);
-        let (_, without) = document(&Tokenizer::default(), &n, "notes/a.html", &[]);
+        let (_, without) = document(
+            &Tokenizer::default(),
+            &mut Weights::default(),
+            &n,
+            "notes/a.html",
+            &[],
+        );
         assert!(!without.x.contains("Bucket"));
     }
 
@@ -409,7 +460,7 @@ mod timing {
         let tok_time = start.elapsed();
         let start = std::time::Instant::now();
         for note in &notes {
-            let _ = document(&tokenizer, note, "x", &[]);
+            let _ = document(&tokenizer, &mut Weights::default(), note, "x", &[]);
         }
         eprintln!(
             "{} notes, {n} bytes: fields {fields_time:?}, tokenize body {tok_time:?} ({tokens} tokens), document {:?}",

@@ -149,7 +149,7 @@ pub fn build(
             .zip(&previous.docs)
             .collect()
     };
-    let tokenizers = PerThread::new(|| Tokenizer::new(options.stem));
+    let tokenizers = PerThread::new(|| (Tokenizer::new(options.stem), index::Weights::default()));
     let (docs, stored): (Vec<Arc<CachedDoc>>, Vec<Option<FragmentFile>>) = ids
         .par_iter()
         .enumerate()
@@ -166,8 +166,9 @@ pub fn build(
             match cached {
                 Some(doc) if doc.key == key && is_unchanged(path) => (doc.clone(), None),
                 _ => {
-                    let (terms, fragment) =
-                        tokenizers.with(|tokenizer| index::document(tokenizer, note, url, &ocr));
+                    let (terms, fragment) = tokenizers.with(|(tokenizer, weights)| {
+                        index::document(tokenizer, weights, note, url, &ocr)
+                    });
                     let json = serde_json::to_vec(&fragment).expect("fragments serialize");
                     let mut doc = CachedDoc::new(key, terms, &json, at);
                     let stored = once.map(|output| FragmentFile::store(&mut doc, output));
