@@ -21,7 +21,7 @@ use crate::diag::{Diagnostic, Diagnostics, Kind};
 use crate::graph::{NoteId, Site, TopicId};
 use crate::highlight::Highlighter;
 use crate::images::Assets;
-use crate::output::Output;
+use crate::output::{Content, Output};
 use crate::urls::root_prefix;
 use cache::{lock, PageCache};
 use views::{BacklinkView, Common, NoteView, TocEntry, TopicRef, Views};
@@ -132,19 +132,14 @@ impl Renderer {
         };
         let notes: Vec<NoteId> = site.visible().collect();
         let cached = page.cached_notes(&notes);
-        // Stored as they are rendered: a streaming output writes each page at once and keeps none.
-        let rendered: Vec<_> = notes
-            .par_iter()
-            .zip(cached)
-            .map(|(&id, cached)| {
-                let file = &site.pages[id].file;
-                let html = match cached {
-                    Lookup::Hit(hit) => Ok(hit),
-                    Lookup::Miss(key) => self.timed(file, "note.html", || page.note(id, key)),
-                };
-                (file.clone(), html.map(|html| output.store(file, html)))
-            })
-            .collect();
+        // The site pages alongside the notes, not after them: the home and topic pages of a large
+        // site list every note, and rendered after the notes they kept one thread busy while the
+        // other waited (100 ms at 10k notes).
+        let shared: &Output = output;
+        let (rendered, site_pages) = rayon::join(
+            || page.note_pages(&notes, cached, shared),
+            || page.site_pages(),
+        );
         let mut diagnostics = Diagnostics::default();
         let mut pages = Vec::with_capacity(rendered.len());
         for (file, result) in rendered {
@@ -154,34 +149,12 @@ impl Renderer {
             }
         }
         output.add_stored(pages);
-        let mut keep =
-            |file: String, result: Result<Bytes, Diagnostic>, output: &mut Output| match result {
+        for (file, result) in site_pages {
+            match result {
                 Ok(html) => output.add(file, html),
                 Err(diag) => diagnostics.push(diag),
-            };
-        let index = self.timed("index.html", "index.html", || {
-            page.page("index.html", "index.html", || page.index())
-        });
-        keep("index.html".into(), index, output);
-        let topics = self.timed("topics/index.html", "topics.html", || {
-            page.page("topics.html", "topics/index.html", || page.topics_index())
-        });
-        keep("topics/index.html".into(), topics, output);
-        for (id, topic) in site.topics.list.iter().enumerate() {
-            let file = site.urls.topic_file(&topic.slug);
-            let html = self.timed(&file, "topic.html", || {
-                page.page("topic.html", &file, || page.topic(id))
-            });
-            keep(file, html, output);
+            }
         }
-        let not_found = self.timed("404.html", "404.html", || {
-            page.page("404.html", "404.html", || page.not_found())
-        });
-        keep("404.html".into(), not_found, output);
-        let search = self.timed("search.html", "search.html", || {
-            page.page("search.html", "search.html", || page.search())
-        });
-        keep("search.html".into(), search, output);
         for file in &self.theme {
             output.add(file.out.clone(), file.bytes.clone());
         }
@@ -201,6 +174,16 @@ impl Renderer {
     }
 }
 
+/// A page of the site other than a note's.
+#[derive(Clone, Copy)]
+enum SitePage {
+    Index,
+    TopicsIndex,
+    Topic(TopicId),
+    NotFound,
+    Search,
+}
+
 /// A note page looked up in the cache: found, or to be rendered (and kept under its key, if any).
 enum Lookup {
     Hit(Bytes),
@@ -218,6 +201,63 @@ struct PageRenderer<'a> {
 }
 
 impl<'a> PageRenderer<'a> {
+    /// Every note page, each stored in `output` as soon as it is rendered: a streaming output
+    /// writes it at once and keeps none.
+    fn note_pages(
+        &self,
+        notes: &[NoteId],
+        cached: Vec<Lookup>,
+        output: &Output,
+    ) -> Vec<(String, Result<Content, Diagnostic>)> {
+        notes
+            .par_iter()
+            .zip(cached)
+            .map(|(&id, cached)| {
+                let file = &self.site.pages[id].file;
+                let html = match cached {
+                    Lookup::Hit(hit) => Ok(hit),
+                    Lookup::Miss(key) => self.r.timed(file, "note.html", || self.note(id, key)),
+                };
+                (file.clone(), html.map(|html| output.store(file, html)))
+            })
+            .collect()
+    }
+
+    /// The home page, the topic pages and their index, 404.html and search.html.
+    fn site_pages(&self) -> Vec<(String, Result<Bytes, Diagnostic>)> {
+        let topics = (0..self.site.topics.list.len()).map(SitePage::Topic);
+        let pages: Vec<SitePage> = [SitePage::Index, SitePage::TopicsIndex]
+            .into_iter()
+            .chain(topics)
+            .chain([SitePage::NotFound, SitePage::Search])
+            .collect();
+        pages
+            .into_par_iter()
+            .map(|kind| {
+                let (file, template) = match kind {
+                    SitePage::Index => ("index.html".to_string(), "index.html"),
+                    SitePage::TopicsIndex => ("topics/index.html".to_string(), "topics.html"),
+                    SitePage::Topic(id) => {
+                        let slug = &self.site.topics.list[id].slug;
+                        (self.site.urls.topic_file(slug), "topic.html")
+                    }
+                    SitePage::NotFound => ("404.html".to_string(), "404.html"),
+                    SitePage::Search => ("search.html".to_string(), "search.html"),
+                };
+                let html = self.r.timed(&file, template, || {
+                    self.page(template, &file, || match kind {
+                        SitePage::Index => self.index(),
+                        SitePage::TopicsIndex => self.topics_index(),
+                        SitePage::Topic(id) => self.topic(id),
+                        SitePage::NotFound => self.not_found(),
+                        SitePage::Search => self.search(),
+                    })
+                });
+                (file, html)
+            })
+            .collect()
+    }
+
     fn common(
         &self,
         file: &str,
