@@ -1,6 +1,7 @@
 //! `notesite build`: runs the pipeline, writes the site atomically and prints one summary line.
 
 use anyhow::Context as _;
+use rayon::prelude::*;
 use std::time::Instant;
 
 use super::{print_diagnostics, progress_bar, Failure, Outcome};
@@ -105,6 +106,10 @@ pub fn run(args: &BuildArgs) -> Result<Outcome, Failure> {
         inputs.add_notes(paths.zip(parsed.iter().map(|p| p.file_hash)));
     }
     let absent = std::mem::take(&mut site.absent);
+    // The notes, most of the site, freed by both workers (on one, 16 ms at 10k notes).
+    std::mem::take(&mut site.notes)
+        .into_par_iter()
+        .for_each(drop);
     drop(site);
     let done = fingerprint::Outcome {
         linked: &linked,
