@@ -400,20 +400,20 @@ fn take_leading_title(body: &mut Body, events: std::ops::Range<usize>, title_hin
     body.leading_title = Some(body.headings.remove(0).title);
 }
 
-/// `text.split_whitespace().count()`, without decoding the ASCII bytes of the text as characters
-/// (2% of a large build).
+/// The words in `text`: runs of bytes between ASCII whitespace. The count only sets a note's
+/// reading time, which a rare Unicode space (a no-break space) joining two words does not change;
+/// counted by bytes, in 64 KiB chunks whose sums fit a `u32`, the loop is vectorized, 6x faster than
+/// `split_whitespace` (2% of a large build).
 fn count_words(text: &str) -> usize {
-    let (mut words, mut in_word) = (0, false);
-    for (i, &byte) in text.as_bytes().iter().enumerate() {
-        let space = match byte {
-            b' ' | b'\t'..=b'\r' => true,
-            0..0x80 => false,
-            // A continuation byte: the character it belongs to was looked at already.
-            0x80..0xc0 => continue,
-            _ => text[i..].chars().next().is_some_and(char::is_whitespace),
-        };
-        words += usize::from(!space && !in_word);
-        in_word = !space;
+    let is_space = |b: u8| b == b' ' || (b'\t'..=b'\r').contains(&b);
+    let (mut words, mut after_space) = (0, true);
+    for chunk in text.as_bytes().chunks(1 << 16) {
+        let mut starts = u32::from(after_space & !is_space(chunk[0]));
+        for (&before, &at) in chunk.iter().zip(&chunk[1..]) {
+            starts += u32::from(is_space(before) & !is_space(at));
+        }
+        words += starts as usize;
+        after_space = is_space(chunk[chunk.len() - 1]);
     }
     words
 }
@@ -584,15 +584,16 @@ mod tests {
     }
 
     #[test]
-    fn words_are_counted_as_split_whitespace_counts_them() {
+    fn words_are_runs_between_ascii_whitespace() {
+        let long = "word ".repeat(30_000);
         for text in [
             "",
             "   ",
             "one",
             " two  words ",
             "tab\tnew\nline\x0bvt\x0cff\rcr",
-            "nbsp\u{a0}ideographic\u{3000}space\u{2003}em",
-            "ünïcode wörds 每個月都 done\u{85}nel",
+            "ünïcode wörds 每個月都 “quoted” done",
+            &long,
         ] {
             assert_eq!(
                 count_words(text),
@@ -600,6 +601,7 @@ mod tests {
                 "{text:?}"
             );
         }
+        assert_eq!(count_words("no\u{a0}break"), 1);
     }
 
     #[test]
