@@ -39,25 +39,28 @@ struct Counted {
 impl TermCounts {
     pub fn count(title: &str, body_text: &str) -> TermCounts {
         let hasher = hasher();
-        let mut index: HashMap<u64, usize> = HashMap::default();
-        let mut counted: Vec<Counted> = Vec::new();
+        // About one distinct term per 40 bytes of technical prose: sized once, not regrown.
+        let expected = (title.len() + body_text.len()) / 40;
+        let mut index: HashMap<u64, usize> =
+            HashMap::with_capacity_and_hasher(expected, Default::default());
+        let mut counted: Vec<Counted> = Vec::with_capacity(expected);
         let mut seen = String::new();
         let mut lower = String::new();
         let title = std::iter::repeat_n(title, 3);
         for text in title.chain(std::iter::once(body_text)) {
             each_word(text, |word| {
-                if !lower_case_term(word, &mut lower) {
+                let Some(term) = lower_case_term(word, &mut lower) else {
                     return;
-                }
-                let hash = hasher.hash_one(lower.as_str());
+                };
+                let hash = hasher.hash_one(term);
                 let slot = *index.entry(hash).or_insert_with(|| {
                     counted.push(Counted {
                         hash,
                         count: 0,
                         start: seen.len() as u32,
-                        len: lower.len() as u32,
+                        len: term.len() as u32,
                     });
-                    seen.push_str(&lower);
+                    seen.push_str(term);
                     counted.len() - 1
                 });
                 counted[slot].count += 1;
@@ -125,23 +128,31 @@ fn each_word(text: &str, mut f: impl FnMut(&str)) {
     }
 }
 
-/// Writes `word` lower-cased into `lower`; false when it is not a term (short, a number, a stop word).
-fn lower_case_term(word: &str, lower: &mut String) -> bool {
-    lower.clear();
-    if word.is_ascii() {
-        // Most words are ASCII: lower-cased in place, in one pass.
+/// `word` lower-cased (in `lower` when that changes it), or `None` when it is not a term (short,
+/// a number, a stop word).
+fn lower_case_term<'w>(word: &'w str, lower: &'w mut String) -> Option<&'w str> {
+    let term = if word.is_ascii() {
+        // Most words are ASCII, and most of those lower case already: used as they are.
         if word.len() < 3 || word.bytes().all(|b| b.is_ascii_digit()) {
-            return false;
+            return None;
         }
-        lower.push_str(word);
-        lower.make_ascii_lowercase();
+        if word.bytes().any(|b| b.is_ascii_uppercase()) {
+            lower.clear();
+            lower.push_str(word);
+            lower.make_ascii_lowercase();
+            lower.as_str()
+        } else {
+            word
+        }
     } else {
         if word.chars().count() < 3 {
-            return false;
+            return None;
         }
+        lower.clear();
         lower.extend(word.chars().flat_map(char::to_lowercase));
-    }
-    !is_stop_word(lower)
+        lower.as_str()
+    };
+    (!is_stop_word(term)).then_some(term)
 }
 
 /// Whether `word` (lower-case) is a stop word. Compared as numbers: this runs for every word of
