@@ -6,6 +6,7 @@ pub mod related;
 pub mod resolve;
 pub mod reuse;
 mod similarity;
+mod suggest;
 pub mod topics;
 
 use rayon::prelude::*;
