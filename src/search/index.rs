@@ -253,6 +253,7 @@ fn looks_like_file_name(alt: &str) -> bool {
 }
 
 /// Tokenizes every field of `note` and returns its terms and fragment; `ocr` as in [`fields`].
+/// `doc` is the worker's [`Weights`] for `tokenizer`, empty before and after.
 pub fn document(
     tokenizer: &Tokenizer,
     doc: &mut Weights,
