@@ -352,16 +352,22 @@ mod tests {
             .map(|&(_, tf, title)| (tf, title))
     }
 
+    /// `note`'s document with a fresh tokenizer, as `notes/a.html`.
+    fn read(note: &Note, ocr: &[Option<&str>]) -> (DocTerms, Fragment) {
+        let tokenizer = Tokenizer::default();
+        document(
+            &tokenizer,
+            &mut Weights::default(),
+            note,
+            "notes/a.html",
+            ocr,
+        )
+    }
+
     #[test]
     fn fields_and_fragment_come_from_the_parsed_events() {
         let n = note("---\ntitle: S3\naliases: [Simple Storage]\n---\nIntro `aws s3 sync`.\n\n## Upload files\n\nText ![a bucket list](./img/bucket_list.png)\n\n```\naws s3 cp\n```\n");
-        let (doc, fragment) = document(
-            &Tokenizer::default(),
-            &mut Weights::default(),
-            &n,
-            "notes/a.html",
-            &[],
-        );
+        let (doc, fragment) = read(&n, &[]);
         assert_eq!(
             fragment.x,
             "Intro aws s3 sync.\nUpload files\nText a bucket list\naws s3 cp"
@@ -388,24 +394,12 @@ mod tests {
     fn ocr_text_follows_its_image_and_weighs_less_than_prose() {
         let n = note("# T\n\n![one](a.png) prose words\n\n![two](b.png)\n");
         let ocr = [Some("Bucket   policy\n\nJSON"), None];
-        let (doc, fragment) = document(
-            &Tokenizer::default(),
-            &mut Weights::default(),
-            &n,
-            "notes/a.html",
-            &ocr,
-        );
+        let (doc, fragment) = read(&n, &ocr);
         assert_eq!(fragment.x, "one\nBucket policy JSON\nprose words\ntwo");
         let policy = weights(&doc, "polici").unwrap().0;
         assert!((policy - OCR).abs() < 1e-6);
         assert!(weights(&doc, "prose").unwrap().0 > policy);
-        let (_, without) = document(
-            &Tokenizer::default(),
-            &mut Weights::default(),
-            &n,
-            "notes/a.html",
-            &[],
-        );
+        let (_, without) = read(&n, &[]);
         assert!(!without.x.contains("Bucket"));
     }
 

@@ -299,7 +299,7 @@ const ASCII_CLASSES: [Class; 128] = {
         let c = byte as u8 as char;
         classes[byte] = if c.is_ascii_alphanumeric() || c == '_' {
             Class::Word
-        } else if matches!(c, '.' | ':' | '/' | '@' | '#' | '-') {
+        } else if is_sep(c) {
             Class::Sep
         } else {
             Class::Other
@@ -311,13 +311,7 @@ const ASCII_CLASSES: [Class; 128] = {
 
 fn class(c: char) -> Class {
     if c.is_ascii() {
-        if c.is_ascii_alphanumeric() || c == '_' {
-            Class::Word
-        } else if is_sep(c) {
-            Class::Sep
-        } else {
-            Class::Other
-        }
+        ASCII_CLASSES[c as usize]
     } else if is_cjk(c) {
         Class::Cjk
     } else if c.is_alphanumeric() {
@@ -395,7 +389,7 @@ fn camel_pieces(word: &str) -> Vec<&str> {
     pieces
 }
 
-fn is_sep(c: char) -> bool {
+const fn is_sep(c: char) -> bool {
     matches!(c, '.' | ':' | '/' | '@' | '#' | '-')
 }
 
