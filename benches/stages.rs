@@ -138,7 +138,7 @@ fn fixture() -> &'static Fixture {
         let (assets, _) = images::load(&site, options, Assets::default(), &|_| false);
         let renderer = Renderer::new(&config).expect("templates");
         let mut output = Output::default();
-        renderer.render(&site, &assets, &config, &mut output);
+        renderer.render(&site, &assets, &config, &mut output, None);
         Fixture {
             _dir: dir,
             config,
@@ -202,7 +202,7 @@ fn render(bencher: divan::Bencher) {
     bencher.bench(|| {
         let mut output = Output::default();
         f.renderer
-            .render(&f.site, &f.assets, &f.config, &mut output);
+            .render(&f.site, &f.assets, &f.config, &mut output, None);
         output
     });
 }

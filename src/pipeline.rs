@@ -3,6 +3,7 @@
 //! decide what to write and print.
 
 use indicatif::ProgressBar;
+use pulldown_cmark::Event;
 use std::fmt;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -13,7 +14,7 @@ use crate::graph::{self, GraphInput, Site};
 use crate::images::{self, Assets};
 use crate::output::Output;
 use crate::parse::{self, Parsed};
-use crate::render::Renderer;
+use crate::render::{BodyVisitor, Renderer};
 use crate::scan::{self, SourceSet};
 use crate::search::{self, SearchOptions};
 
@@ -295,11 +296,21 @@ fn rebuild_into(
         images::load(&site, image_options, previous.assets, is_unchanged)
     });
     diagnostics.extend(diags);
+    let search_options = SearchOptions::for_language(&config.site.language);
+    // A one-shot build makes the search documents from the events the render pass parses. `serve`
+    // does not: most of its renders are of notes whose search documents are cached.
+    let documents =
+        (!keep_for_next).then(|| search::Documents::new(&site, &assets, search_options));
     let diags = timings.measure("render", || {
-        renderer.render(&site, &assets, config, &mut output)
+        let visit = |id, events: &[Event<'_>], output: &Output| {
+            if let Some(documents) = &documents {
+                documents.add(id, events, output);
+            }
+        };
+        let visit = documents.as_ref().map(|_| &visit as &BodyVisitor);
+        renderer.render(&site, &assets, config, &mut output, visit)
     });
     diagnostics.extend(diags);
-    let search_options = SearchOptions::for_language(&config.site.language);
     let (index, search) = timings.measure("search", || {
         search::build(
             &site,
@@ -308,8 +319,10 @@ fn rebuild_into(
             previous.search,
             is_unchanged,
             (!keep_for_next).then_some(&output),
+            documents.as_ref(),
         )
     });
+    drop(documents);
     output.add_all(index);
     Built {
         sources,

@@ -236,7 +236,7 @@ fn timings_report(built: &pipeline::Built, renderer: &Renderer) -> String {
         .collect();
     notes.sort_by_key(|(parse, render, _)| std::cmp::Reverse(*parse + *render));
     let _ = writeln!(report, "Stages: {}", built.timings);
-    let _ = writeln!(report, "  (pages are written as they are rendered: render includes writing them, write is the rest and the swap)");
+    let _ = writeln!(report, "  (pages are written as they are rendered, and each note's search document is made from the same parse: render includes both, search the rest of the index, write the rest and the swap)");
     if let Some(peaks) = built.timings.peak_memory() {
         let _ = writeln!(report, "Peak memory after each stage: {peaks}");
     }

@@ -8,16 +8,20 @@ use pulldown_cmark::{CodeBlockKind, CowStr, Event, Tag, TagEnd};
 use crate::graph::{ImageTarget, LinkTarget, NoteId, Site};
 use crate::highlight::{escape, Highlighter};
 use crate::images::Assets;
+use crate::output::Output;
 use crate::parse::markdown::ImageRef;
 use crate::urls::encode_fragment;
 
 use super::picture::{figure, img_tag, Picture};
+use super::BodyVisitor;
 
 /// What rendering one note body needs.
 pub struct BodyRenderer<'a> {
     pub site: &'a Site,
     pub assets: &'a Assets,
     pub highlighter: &'a Highlighter,
+    /// Shown each body's events, with the output the page goes to.
+    pub visit: Option<(&'a BodyVisitor<'a>, &'a Output)>,
 }
 
 /// Per-note state while replaying events.
@@ -40,6 +44,9 @@ impl BodyRenderer<'_> {
         let body = &self.site.notes[id].body;
         let markdown = body.markdown();
         let events: Vec<Event<'_>> = body.events(&markdown).collect();
+        if let Some((visit, output)) = self.visit {
+            visit(id, &events, output);
+        }
         let mut replay = Replay {
             r: self,
             id,

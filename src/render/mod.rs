@@ -10,6 +10,7 @@ mod topicmap;
 mod views;
 
 use bytes::Bytes;
+use pulldown_cmark::Event;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -114,13 +115,15 @@ impl Renderer {
         value
     }
 
-    /// Renders every page of `site` into `output`.
+    /// Renders every page of `site` into `output`. `visit`, if any, sees the Markdown events of each
+    /// note body rendered (not of a page taken from the cache), with the output its page goes to.
     pub fn render(
         &self,
         site: &Site,
         assets: &Assets,
         config: &Config,
         output: &mut Output,
+        visit: Option<&BodyVisitor>,
     ) -> Diagnostics {
         let page = PageRenderer {
             r: self,
@@ -129,6 +132,7 @@ impl Renderer {
             config,
             views: Views::new(site),
             outline: self.cache.as_ref().map(|_| cache::site_outline(site)),
+            visit,
         };
         let notes: Vec<NoteId> = site.visible().collect();
         let cached = page.cached_notes(&notes);
@@ -174,6 +178,10 @@ impl Renderer {
     }
 }
 
+/// Sees a rendered note's body events ([`crate::parse::markdown::Body::events`]), and the output
+/// its page goes to: the search stage reads the same events, and parsing once serves both.
+pub type BodyVisitor<'v> = dyn Fn(NoteId, &[Event<'_>], &Output) + Sync + 'v;
+
 /// A page of the site other than a note's.
 #[derive(Clone, Copy)]
 enum SitePage {
@@ -198,6 +206,7 @@ struct PageRenderer<'a> {
     views: Views<'a>,
     /// [`cache::site_outline`], when pages are cached.
     outline: Option<blake3::Hash>,
+    visit: Option<&'a BodyVisitor<'a>>,
 }
 
 impl<'a> PageRenderer<'a> {
@@ -216,7 +225,9 @@ impl<'a> PageRenderer<'a> {
                 let file = &self.site.pages[id].file;
                 let html = match cached {
                     Lookup::Hit(hit) => Ok(hit),
-                    Lookup::Miss(key) => self.r.timed(file, "note.html", || self.note(id, key)),
+                    Lookup::Miss(key) => self
+                        .r
+                        .timed(file, "note.html", || self.note(id, key, output)),
                 };
                 (file.clone(), html.map(|html| output.store(file, html)))
             })
@@ -343,8 +354,13 @@ impl<'a> PageRenderer<'a> {
     }
 
     /// Renders note `id`'s page and, with a cache `key`, keeps it.
-    fn note(&self, id: NoteId, key: Option<blake3::Hash>) -> Result<Bytes, Diagnostic> {
-        let html = self.note_uncached(id)?;
+    fn note(
+        &self,
+        id: NoteId,
+        key: Option<blake3::Hash>,
+        output: &Output,
+    ) -> Result<Bytes, Diagnostic> {
+        let html = self.note_uncached(id, output)?;
         if let (Some(cache), Some(key)) = (&self.r.cache, key) {
             cache.put(key, html.clone());
         }
@@ -361,7 +377,7 @@ impl<'a> PageRenderer<'a> {
         self.cached(|outline| cache::page_key(outline, template, file), render)
     }
 
-    fn note_uncached(&self, id: NoteId) -> Result<Bytes, Diagnostic> {
+    fn note_uncached(&self, id: NoteId, output: &Output) -> Result<Bytes, Diagnostic> {
         let site = self.site;
         let note = &site.notes[id];
         let file = &site.pages[id].file;
@@ -371,6 +387,7 @@ impl<'a> PageRenderer<'a> {
             site,
             assets: self.assets,
             highlighter: &self.r.highlighter,
+            visit: self.visit.map(|visit| (visit, output)),
         };
         let (prev, next) = self.views.neighbours(id);
         let view = NoteView {

@@ -2,6 +2,7 @@
 //! (one quantized BM25F impact per term) and the fragment text the browser cuts snippets from.
 
 use pulldown_cmark::{Event, Tag, TagEnd};
+use std::borrow::Borrow;
 
 use super::tokenize::{Term, TermId, Tokenizer};
 use crate::parse::Note;
@@ -153,10 +154,15 @@ impl Fields {
     }
 }
 
-/// Walks the parsed events once, sorting text into fields and building the fragment. `ocr` is the
-/// text read in each image, aligned with `note.body.images`: it joins the fragment right after its
-/// image, so a snippet or heading sub-result that matches it points at the right place.
-fn fields(note: &Note, url: &str, ocr: &[Option<&str>]) -> Fields {
+/// Walks the note's parsed events once, sorting text into fields and building the fragment. `ocr`
+/// is the text read in each image, aligned with `note.body.images`: it joins the fragment right
+/// after its image, so a snippet or heading sub-result that matches it points at the right place.
+fn fields<'e, E: Borrow<Event<'e>>>(
+    note: &Note,
+    url: &str,
+    ocr: &[Option<&str>],
+    events: impl Iterator<Item = E>,
+) -> Fields {
     let mut f = Fields {
         fragment: Fragment {
             t: note.title.clone(),
@@ -169,9 +175,8 @@ fn fields(note: &Note, url: &str, ocr: &[Option<&str>]) -> Fields {
     let mut headings = note.body.headings.iter();
     let (mut in_heading, mut in_code) = (false, false);
     let mut ocr = ocr.iter();
-    let markdown = note.body.markdown();
-    for event in note.body.events(&markdown) {
-        match &event {
+    for event in events {
+        match event.borrow() {
             Event::Start(Tag::Heading { .. }) => {
                 f.block_end();
                 in_heading = true;
@@ -261,7 +266,27 @@ pub fn document(
     url: &str,
     ocr: &[Option<&str>],
 ) -> (DocTerms, Fragment) {
-    let f = fields(note, url, ocr);
+    let markdown = note.body.markdown();
+    let f = fields(note, url, ocr, note.body.events(&markdown));
+    weigh(tokenizer, doc, note, f)
+}
+
+/// [`document`] from the note's events as the render stage parsed them (`Body::events`), which
+/// spares parsing its Markdown once more.
+pub fn document_from_events(
+    tokenizer: &Tokenizer,
+    doc: &mut Weights,
+    note: &Note,
+    url: &str,
+    ocr: &[Option<&str>],
+    events: &[Event<'_>],
+) -> (DocTerms, Fragment) {
+    let f = fields(note, url, ocr, events.iter());
+    weigh(tokenizer, doc, note, f)
+}
+
+/// Tokenizes the title, front matter and `f`'s fields into `doc`'s weighted terms.
+fn weigh(tokenizer: &Tokenizer, doc: &mut Weights, note: &Note, f: Fields) -> (DocTerms, Fragment) {
     title_terms(tokenizer, &note.title, 1.0, doc);
     for alias in &note.front.aliases {
         title_terms(tokenizer, alias, ALIAS / 5.0, doc);
@@ -443,7 +468,12 @@ mod timing {
         let start = std::time::Instant::now();
         let texts: Vec<String> = notes
             .iter()
-            .map(|note| fields(note, "x", &[]).fragment.x)
+            .map(|note| {
+                let markdown = note.body.markdown();
+                fields(note, "x", &[], note.body.events(&markdown))
+                    .fragment
+                    .x
+            })
             .collect();
         let n: usize = texts.iter().map(String::len).sum();
         let fields_time = start.elapsed();

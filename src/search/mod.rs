@@ -9,6 +9,7 @@
 //! twins either: S3 website hosting cannot negotiate `Accept-Encoding`, so a `.gz` file would only
 //! be used by a client that asks for it by name, and compressing hosts compress JavaScript on the fly.
 
+mod documents;
 #[cfg(test)]
 mod golden;
 mod index;
@@ -20,11 +21,12 @@ use bytes::Bytes;
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::graph::Site;
 use crate::images::Assets;
 use crate::output::{Content, Output};
+pub use documents::Documents;
 use postings::{Postings, ShardFile};
 use tokenize::Tokenizer;
 
@@ -120,6 +122,8 @@ impl SearchCache {
 ///
 /// With `once` (a one-shot `build`), nothing is kept for a next build: each fragment's file goes to
 /// that output as soon as it is made (fragments are most of the index), and the cache is empty.
+/// `made` holds the documents the render stage already made (see [`Documents`]), made with the same
+/// `options`.
 pub fn build(
     site: &Site,
     assets: &Assets,
@@ -127,6 +131,7 @@ pub fn build(
     mut previous: SearchCache,
     is_unchanged: &(dyn Fn(&Path) -> bool + Sync),
     once: Option<&Output>,
+    made: Option<&Documents>,
 ) -> (Vec<(String, Content)>, SearchCache) {
     let ids: Vec<_> = site.visible().collect();
     let paths: Vec<&Path> = ids
@@ -149,11 +154,23 @@ pub fn build(
             .zip(&previous.docs)
             .collect()
     };
-    let tokenizers = PerThread::new(|| (Tokenizer::new(options.stem), index::Weights::default()));
+    let own_tokenizers;
+    let tokenizers = match made {
+        // Their caches are warm.
+        Some(made) => &made.tokenizers,
+        None => {
+            own_tokenizers =
+                PerThread::new(|| (Tokenizer::new(options.stem), index::Weights::default()));
+            &own_tokenizers
+        }
+    };
     let (docs, stored): (Vec<Arc<CachedDoc>>, Vec<Option<FragmentFile>>) = ids
         .par_iter()
         .enumerate()
         .map(|(at, &id)| {
+            if let Some((doc, stored)) = made.and_then(|made| made.take(at)) {
+                return (doc, Some(stored));
+            }
             let note = &site.notes[id];
             let url = &site.pages[id].url;
             let ocr = assets.ocr_texts(site, id);
@@ -279,11 +296,13 @@ impl<T> PerThread<T> {
     /// never held by a job that is waiting for another job on the same thread.
     fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
         let slot = rayon::current_thread_index().unwrap_or(0) % self.0.len();
-        let mut value = self.0[slot]
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        f(&mut value)
+        f(&mut lock(&self.0[slot]))
     }
+}
+
+/// A lock whose holder panicked still guards whole values (each is replaced in one assignment).
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Everything besides the note itself that its document depends on.
@@ -424,6 +443,7 @@ mod tests {
             options,
             previous,
             &unchanged,
+            None,
             None,
         );
         let files = files
@@ -579,11 +599,12 @@ mod tests {
             SearchCache::default(),
             &|_| false,
             None,
+            None,
         );
         notes[3].1.push_str("\nw1x1\n");
         let unchanged = |path: &Path| !path.ends_with("n0003.md");
         let site = site(&config, &notes);
-        let (second, _) = build(&site, &assets, options, cache, &unchanged, None);
+        let (second, _) = build(&site, &assets, options, cache, &unchanged, None, None);
         let second: Vec<(String, Bytes)> = second.into_iter().map(|(p, c)| (p, bytes(c))).collect();
         let first: HashMap<String, Bytes> = first.into_iter().map(|(p, c)| (p, bytes(c))).collect();
         let shared = |path: &str, bytes: &Bytes| first[path].as_ptr() == bytes.as_ptr();
@@ -603,7 +624,8 @@ mod tests {
     }
 
     /// A one-shot build writes each fragment as it is made and keeps nothing; the files on disk are
-    /// the same bytes a kept build gives.
+    /// the same bytes a kept build gives, also when the render stage made some of the documents
+    /// (here every other one) from its events.
     #[test]
     fn a_one_shot_index_writes_fragments_at_once_and_gives_the_same_files() {
         let dir = tempfile::tempdir().unwrap();
@@ -612,31 +634,45 @@ mod tests {
         let notes = corpus(50);
         let (kept, _) = index(&config, &notes, SearchCache::default(), &[]);
         let site = site(&config, &notes);
-        let out = dir.path().join("public");
-        let staging = crate::output::Staging::create(&out).unwrap();
-        let mut output = Output::streaming(staging);
-        let (once, cache) = build(
-            &site,
-            &Assets::default(),
-            options,
-            SearchCache::default(),
-            &|_| false,
-            Some(&output),
-        );
-        assert!(cache.docs.is_empty() && cache.postings.is_none());
-        for (path, content) in &once {
-            let written = matches!(content, Content::NotHeld);
-            assert_eq!(written, path.starts_with("search/f/"), "{path}");
-        }
-        output.add_all(once);
-        crate::output::write(&output, &out).unwrap();
-        assert_eq!(
-            kept.len(),
-            51 + kept.iter().filter(|(p, _)| p.contains("/t/")).count()
-        );
-        for (path, bytes) in kept {
-            let on_disk = std::fs::read(out.join(&path)).unwrap();
-            assert_eq!(on_disk, bytes, "{path}");
+        let assets = Assets::default();
+        for from_render in [false, true] {
+            let out = dir.path().join(format!("public-{from_render}"));
+            let staging = crate::output::Staging::create(&out).unwrap();
+            let mut output = Output::streaming(staging);
+            let made = from_render.then(|| Documents::new(&site, &assets, options));
+            for id in made.iter().flat_map(|_| site.visible().step_by(2)) {
+                let body = &site.notes[id].body;
+                let markdown = body.markdown();
+                let events: Vec<_> = body.events(&markdown).collect();
+                made.as_ref().unwrap().add(id, &events, &output);
+            }
+            let (once, cache) = build(
+                &site,
+                &assets,
+                options,
+                SearchCache::default(),
+                &|_| false,
+                Some(&output),
+                made.as_ref(),
+            );
+            assert!(cache.docs.is_empty() && cache.postings.is_none());
+            for (path, content) in &once {
+                let written = matches!(content, Content::NotHeld);
+                assert_eq!(written, path.starts_with("search/f/"), "{path}");
+            }
+            output.add_all(once);
+            crate::output::write(&output, &out).unwrap();
+            assert_eq!(
+                kept.len(),
+                51 + kept.iter().filter(|(p, _)| p.contains("/t/")).count()
+            );
+            for (path, bytes) in &kept {
+                let on_disk = std::fs::read(out.join(path)).unwrap();
+                assert_eq!(
+                    &on_disk, bytes,
+                    "{path}, documents from render: {from_render}"
+                );
+            }
         }
     }
 
