@@ -118,13 +118,22 @@ fn strip_comments(text: &str) -> String {
     out
 }
 
-/// Minimal HTML escaping for text and attribute values. Copies the runs between special characters
-/// whole (they are ASCII, so every cut is on a character boundary): most text has none, and a
-/// push per character was 3% of a build.
+/// Minimal HTML escaping for text and attribute values. Tera calls it for every `{{ value }}` of
+/// every page (2.6 million times at 10k notes), and most values need nothing: `memchr` finds that
+/// out 16 or 32 bytes at a time. Otherwise the runs between special characters are copied whole
+/// (they are ASCII, so every cut is on a character boundary).
 pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
+    let bytes = text.as_bytes();
+    let first = match (
+        memchr::memchr3(b'&', b'<', b'>', bytes),
+        memchr::memchr2(b'"', b'\'', bytes),
+    ) {
+        (None, None) => return text.to_owned(),
+        (a, b) => a.unwrap_or(usize::MAX).min(b.unwrap_or(usize::MAX)),
+    };
+    let mut out = String::with_capacity(text.len() + 16);
     let mut copied = 0;
-    for (at, byte) in text.bytes().enumerate() {
+    for (at, byte) in bytes.iter().enumerate().skip(first) {
         let entity = match byte {
             b'&' => "&amp;",
             b'<' => "&lt;",
