@@ -3,6 +3,7 @@
 
 pub mod frontmatter;
 pub mod markdown;
+mod sentence;
 pub mod terms;
 
 use rayon::prelude::*;

@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex};
 
 use super::index::{self, Weights};
 use super::tokenize::Tokenizer;
-use super::{doc_key, CachedDoc, FragmentFile, PerThread, SearchOptions};
+use super::workers::{lock, PerThread};
+use super::{doc_key, CachedDoc, FragmentFile, SearchOptions};
 use crate::graph::{NoteId, Site};
 use crate::images::Assets;
 use crate::output::Output;
@@ -60,11 +61,11 @@ impl<'s> Documents<'s> {
         let json = serde_json::to_vec(&fragment).expect("fragments serialize");
         let mut doc = CachedDoc::new(doc_key(url, &ocr, self.options), terms, &json, at);
         let stored = FragmentFile::store(&mut doc, output);
-        *super::lock(&self.made[at]) = Some((Arc::new(doc), stored));
+        *lock(&self.made[at]) = Some((Arc::new(doc), stored));
     }
 
     /// The document made for doc id `at`, if any (taken: each is handed out once).
     pub(super) fn take(&self, at: usize) -> Option<Made> {
-        self.made.get(at).and_then(|slot| super::lock(slot).take())
+        self.made.get(at).and_then(|slot| lock(slot).take())
     }
 }

@@ -1,6 +1,7 @@
 //! Search-index stage: builds the client-side search index from the parsed notes of a [`Site`] (never
 //! from rendered HTML) and returns the files to add to the output, under `search/`. Reads `Site`
-//! only; `theme/search.js` is the matching reader (tokenizer, ranking and UI).
+//! only; `theme/search.js` is the matching reader (tokenizer, ranking and UI). In a one-shot build
+//! the per-note documents are made earlier, from the events the render pass parses ([`Documents`]).
 //!
 //! Layout: `search/meta.js` (shard table, a few KB), `search/t/<n>.js` (term-range shards of
 //! postings), `search/f/<doc>.js` (one fragment per note: title, URL, headings, plain text for
@@ -16,12 +17,13 @@ mod index;
 mod postings;
 mod shard;
 pub mod tokenize;
+mod workers;
 
 use bytes::Bytes;
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 
 use crate::graph::Site;
 use crate::images::Assets;
@@ -29,6 +31,7 @@ use crate::output::{Content, Output};
 pub use documents::Documents;
 use postings::{Postings, ShardFile};
 use tokenize::Tokenizer;
+use workers::PerThread;
 
 /// A hash map with a fast, non-keyed hash (FxHash): term keys come from the site's own notes.
 pub type FastMap<K, V> = rustc_hash::FxHashMap<K, V>;
@@ -279,30 +282,6 @@ fn update(
     }
     postings.update(&changes);
     (postings, fragment_files)
-}
-
-/// One value per rayon worker thread, alive for the whole stage. A tokenizer's caches of stems and
-/// spans then warm up once per thread: `map_init` makes one per rayon job, and filling and dropping
-/// those caches again and again was a third of the stage's time.
-struct PerThread<T>(Vec<Mutex<T>>);
-
-impl<T> PerThread<T> {
-    fn new(make: impl Fn() -> T) -> PerThread<T> {
-        let threads = rayon::current_num_threads().max(1);
-        PerThread((0..threads).map(|_| Mutex::new(make())).collect())
-    }
-
-    /// Runs `f` with this thread's value. `f` must not block on other rayon work, so the lock is
-    /// never held by a job that is waiting for another job on the same thread.
-    fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
-        let slot = rayon::current_thread_index().unwrap_or(0) % self.0.len();
-        f(&mut lock(&self.0[slot]))
-    }
-}
-
-/// A lock whose holder panicked still guards whole values (each is replaced in one assignment).
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Everything besides the note itself that its document depends on.
