@@ -302,12 +302,10 @@ fn rebuild_into(
     let documents =
         (!keep_for_next).then(|| search::Documents::new(&site, &assets, search_options));
     let diags = timings.measure("render", || {
-        let visit = |id, events: &[Event<'_>], output: &Output| {
-            if let Some(documents) = &documents {
-                documents.add(id, events, output);
-            }
-        };
-        let visit = documents.as_ref().map(|_| &visit as &BodyVisitor);
+        let visit = documents.as_ref().map(|documents| {
+            move |id, events: &[Event<'_>], output: &Output| documents.add(id, events, output)
+        });
+        let visit = visit.as_ref().map(|visit| visit as &BodyVisitor);
         renderer.render(&site, &assets, config, &mut output, visit)
     });
     diagnostics.extend(diags);
