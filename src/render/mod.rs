@@ -288,7 +288,7 @@ impl<'a> PageRenderer<'a> {
                 .as_ref()
                 .map(|b| format!("{b}/{}", file.trim_end_matches("index.html"))),
             assets: &self.r.asset_urls,
-            nav: self.views.nav(nav.0, nav.1),
+            nav: self.views.nav(nav.0, nav.1, root),
         }
     }
 

@@ -191,6 +191,35 @@ fn a_large_topic_lists_a_window_of_its_notes_and_links_the_rest() {
     assert!(!small.read("public/notes/a.html").contains("nav-more"));
 }
 
+/// `nav[].notes_html` (docs/templates.md) is the escaped list the default sidebar shows, and
+/// `nav[].notes` stays for a site's own template that lists the notes its way.
+#[test]
+fn the_sidebar_lists_escaped_titles_and_templates_can_still_loop_over_the_notes() {
+    let site = Site::new();
+    site.file(
+        "notes/a.md",
+        "---\ntitle: \"A <b> & 'q'\"\ntopics: [t]\n---\nText.\n",
+    )
+    .file("notes/sub/b.md", "---\ntitle: B\ntopics: [t]\n---\nText.\n");
+    site.build_ok();
+    let page = site.read("public/notes/sub/b.html");
+    assert!(
+        page.contains("<li><a href=\"../../notes/a.html\">A &lt;b&gt; &amp; &#39;q&#39;</a></li>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<li><a href=\"../../notes/sub/b.html\" aria-current=\"page\">B</a></li>"),
+        "{page}"
+    );
+    site.file(
+        "templates/base.html",
+        "{% for t in nav %}{% for n in t.notes %}[{{ n.title }}|{{ root }}{{ n.url }}|{{ n.current }}]{% endfor %}{% endfor %}{% block main %}{% endblock main %}",
+    );
+    site.build_ok();
+    let page = site.read("public/notes/sub/b.html");
+    assert!(page.starts_with("[A &lt;b&gt; &amp; &#39;q&#39;|../../notes/a.html|false][B|../../notes/sub/b.html|true]"), "{page}");
+}
+
 /// `<loc>` values of a sitemap.
 fn locs(xml: &str) -> Vec<&str> {
     xml.split("<loc>")
