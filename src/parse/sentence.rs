@@ -28,7 +28,8 @@ pub(super) fn sentence_at(text: &str, offset: usize) -> String {
 /// `text`'s words joined by single spaces, cut to `max` characters (then ending in `…`): the
 /// words after the cut are never copied.
 fn collapse_whitespace(text: &str, max: usize) -> String {
-    let mut out = String::new();
+    // At most `max` characters of up to 4 bytes, and the one that goes past the cut.
+    let mut out = String::with_capacity(text.len().min(4 * max + 4));
     let mut chars = 0;
     for word in text.split_whitespace() {
         if !out.is_empty() {
