@@ -25,7 +25,9 @@ use crate::images::Assets;
 use crate::output::{Content, Output};
 use crate::urls::root_prefix;
 use cache::{lock, PageCache};
-use views::{BacklinkView, Common, NoteView, TocEntry, TopicRef, Views};
+use views::{
+    link_cards_html, BacklinkView, Common, NoteView, RelatedView, TocEntry, TopicRef, Views,
+};
 
 /// Everything that is loaded once per build and reused for every page.
 pub struct Renderer {
@@ -390,6 +392,22 @@ impl<'a> PageRenderer<'a> {
             visit: self.visit.map(|visit| (visit, output)),
         };
         let (prev, next) = self.views.neighbours(id);
+        let backlinks: Vec<BacklinkView> = site.graph.backlinks[id]
+            .iter()
+            .map(|b| BacklinkView {
+                title: &site.notes[b.from].title,
+                url: &site.pages[b.from].url,
+                context: &b.context,
+            })
+            .collect();
+        let related: Vec<RelatedView> = site.graph.related[id]
+            .iter()
+            .map(|r| RelatedView {
+                title: &site.notes[r.note].title,
+                url: &site.pages[r.note].url,
+                reason: &r.reason,
+            })
+            .collect();
         let view = NoteView {
             slug: &site.pages[id].slug,
             title: &note.title,
@@ -422,22 +440,16 @@ impl<'a> PageRenderer<'a> {
                 .unwrap_or_default(),
             prev,
             next,
-            backlinks: site.graph.backlinks[id]
-                .iter()
-                .map(|b| BacklinkView {
-                    title: &site.notes[b.from].title,
-                    url: &site.pages[b.from].url,
-                    context: &b.context,
-                })
-                .collect(),
-            related: site.graph.related[id]
-                .iter()
-                .map(|r| views::RelatedView {
-                    title: &site.notes[r.note].title,
-                    url: &site.pages[r.note].url,
-                    reason: &r.reason,
-                })
-                .collect(),
+            backlinks_html: link_cards_html(
+                backlinks.iter().map(|b| (b.title, b.url, b.context)),
+                &root,
+            ),
+            backlinks,
+            related_html: link_cards_html(
+                related.iter().map(|r| (r.title, r.url, r.reason)),
+                &root,
+            ),
+            related,
         };
         #[derive(Serialize)]
         struct NotePage<'v> {

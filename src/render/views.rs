@@ -141,7 +141,38 @@ pub struct NoteView<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<TitledLink<'a>>,
     pub backlinks: Vec<BacklinkView<'a>>,
+    /// `backlinks` as the default `note.html` lists them ([`link_cards_html`]).
+    pub backlinks_html: String,
     pub related: Vec<RelatedView<'a>>,
+    /// `related` as the default `note.html` lists them ([`link_cards_html`]).
+    pub related_html: String,
+}
+
+/// The default `note.html`'s cards for backlinks or related notes, `(title, url, text)` each, as
+/// seen from a page whose root prefix is `root`: a `<li>` with the note's link and, when there is
+/// one, the sentence or reason below it. Made here for the reason [`nav_items_html`] is: the loops
+/// in the template were 3.5% of a build. `note.backlinks` and `note.related` stay for templates
+/// that list them their own way.
+pub fn link_cards_html<'i>(
+    cards: impl IntoIterator<Item = (&'i str, &'i str, &'i str)>,
+    root: &str,
+) -> String {
+    let mut html = String::new();
+    for (title, url, text) in cards {
+        html.push_str("\n      <li><a href=\"");
+        push_escaped(&mut html, root);
+        push_escaped(&mut html, url);
+        html.push_str("\">");
+        push_escaped(&mut html, title);
+        html.push_str("</a>");
+        if !text.is_empty() {
+            html.push_str("<p>");
+            push_escaped(&mut html, text);
+            html.push_str("</p>");
+        }
+        html.push_str("</li>");
+    }
+    html
 }
 
 /// At most this many notes of one topic are listed in the sidebar (a window around the current note);

@@ -191,33 +191,52 @@ fn a_large_topic_lists_a_window_of_its_notes_and_links_the_rest() {
     assert!(!small.read("public/notes/a.html").contains("nav-more"));
 }
 
-/// `nav[].notes_html` (docs/templates.md) is the escaped list the default sidebar shows, and
-/// `nav[].notes` stays for a site's own template that lists the notes its way.
+/// `nav[].notes_html`, `note.backlinks_html` and `note.related_html` (docs/templates.md) are the
+/// escaped lists the default templates show, and `nav[].notes` and `note.backlinks` stay for a
+/// site's own templates that list them their way.
 #[test]
-fn the_sidebar_lists_escaped_titles_and_templates_can_still_loop_over_the_notes() {
+fn the_sidebar_and_backlinks_are_escaped_and_templates_can_still_loop_over_them() {
     let site = Site::new();
     site.file(
         "notes/a.md",
-        "---\ntitle: \"A <b> & 'q'\"\ntopics: [t]\n---\nText.\n",
+        "---\ntitle: \"A <b> & 'q'\"\ntopics: [t]\n---\nSee [B](sub/b.md) `<i>` now.\n",
     )
     .file("notes/sub/b.md", "---\ntitle: B\ntopics: [t]\n---\nText.\n");
     site.build_ok();
     let page = site.read("public/notes/sub/b.html");
-    assert!(
-        page.contains("<li><a href=\"../../notes/a.html\">A &lt;b&gt; &amp; &#39;q&#39;</a></li>"),
-        "{page}"
-    );
+    let a_title = "A &lt;b&gt; &amp; &#39;q&#39;";
+    let sidebar = format!("<li><a href=\"../../notes/a.html\">{a_title}</a></li>");
+    assert!(page.contains(&sidebar), "{page}");
     assert!(
         page.contains("<li><a href=\"../../notes/sub/b.html\" aria-current=\"page\">B</a></li>"),
         "{page}"
     );
+    let card =
+        format!("<li><a href=\"../../notes/a.html\">{a_title}</a><p>See B &lt;i&gt; now.</p></li>");
+    let backlinks = page
+        .split("id=\"backlinks\"")
+        .nth(1)
+        .expect("a backlinks section");
+    assert!(backlinks.contains(&card), "{backlinks}");
+
     site.file(
         "templates/base.html",
-        "{% for t in nav %}{% for n in t.notes %}[{{ n.title }}|{{ root }}{{ n.url }}|{{ n.current }}]{% endfor %}{% endfor %}{% block main %}{% endblock main %}",
+        "{% for t in nav %}{% for n in t.notes %}[{{ n.title }}|{{ root }}{{ n.url }}|{{ n.current }}]\
+         {% endfor %}{% endfor %}{% block main %}{% endblock main %}",
+    )
+    .file(
+        "templates/note.html",
+        "{% extends \"base.html\" %}{% block main %}{% for b in note.backlinks %}\
+         ({{ b.title }}|{{ b.url }}|{{ b.context }}){% endfor %}{% endblock main %}",
     );
     site.build_ok();
-    let page = site.read("public/notes/sub/b.html");
-    assert!(page.starts_with("[A &lt;b&gt; &amp; &#39;q&#39;|../../notes/a.html|false][B|../../notes/sub/b.html|true]"), "{page}");
+    assert_eq!(
+        site.read("public/notes/sub/b.html"),
+        format!(
+            "[{a_title}|../../notes/a.html|false][B|../../notes/sub/b.html|true]\
+             ({a_title}|notes/a.html|See B &lt;i&gt; now.)"
+        )
+    );
 }
 
 /// `<loc>` values of a sitemap.
