@@ -6,7 +6,7 @@
 use pulldown_cmark::{CodeBlockKind, CowStr, Event, Tag, TagEnd};
 
 use crate::graph::{ImageTarget, LinkTarget, NoteId, Site};
-use crate::highlight::{escape, Highlighter};
+use crate::highlight::{escape, push_escaped, Highlighter};
 use crate::images::Assets;
 use crate::output::Output;
 use crate::parse::markdown::ImageRef;
@@ -85,7 +85,15 @@ impl<'a> Replay<'a> {
                 } else {
                     format!(" class=\"{}\"", escape(&classes.join(" ")))
                 };
-                self.html(format!("<{level} id=\"{}\"{class}>", escape(&id)));
+                let mut html = String::with_capacity(12 + id.len() + class.len());
+                html.push('<');
+                html.push_str(heading_tag(*level));
+                html.push_str(" id=\"");
+                push_escaped(&mut html, &id);
+                html.push('"');
+                html.push_str(&class);
+                html.push('>');
+                self.html(html);
             }
             Event::End(TagEnd::Heading(level)) => {
                 let id = self.r.site.notes[self.id]
@@ -93,15 +101,20 @@ impl<'a> Replay<'a> {
                     .headings
                     .get(self.heading_index - 1)
                     .map_or("", |h| h.id.as_str());
-                let href = encode_fragment(id);
-                self.html(format!(" <a class=\"heading-anchor\" href=\"#{href}\" aria-label=\"Link to this section\">#</a></{level}>\n"));
+                let mut html = String::with_capacity(90 + id.len());
+                html.push_str(" <a class=\"heading-anchor\" href=\"#");
+                html.push_str(&encode_fragment(id));
+                html.push_str("\" aria-label=\"Link to this section\">#</a></");
+                html.push_str(heading_tag(*level));
+                html.push_str(">\n");
+                self.html(html);
             }
             Event::Start(Tag::Link {
                 dest_url, title, ..
             }) => self.open_link(dest_url, title),
             Event::End(TagEnd::Link) => {
                 let closer = self.closers.pop().unwrap_or("</a>");
-                self.html(closer.to_string());
+                self.out.push(Event::Html(CowStr::Borrowed(closer)));
             }
             Event::Start(Tag::Image { .. }) => {
                 skip_to_end(rest, |e| matches!(e, Event::End(TagEnd::Image)));
@@ -161,13 +174,16 @@ impl<'a> Replay<'a> {
                 ),
                 "</a>",
             ),
-            target => (
-                format!(
-                    "<a href=\"{}\"{title_attr}>",
-                    escape(&self.href(&target, dest))
-                ),
-                "</a>",
-            ),
+            target => {
+                let href = self.href(&target, dest);
+                let mut open = String::with_capacity(href.len() + title_attr.len() + 12);
+                open.push_str("<a href=\"");
+                push_escaped(&mut open, &href);
+                open.push('"');
+                open.push_str(&title_attr);
+                open.push('>');
+                (open, "</a>")
+            }
         };
         self.closers.push(closer);
         self.html(open);
@@ -181,7 +197,7 @@ impl<'a> Replay<'a> {
         };
         match target {
             LinkTarget::Note { note, fragment } => {
-                with_fragment(format!("{}{}", self.root, site.pages[*note].url), fragment)
+                with_fragment([self.root, &site.pages[*note].url].concat(), fragment)
             }
             LinkTarget::Fragment(id) => format!("#{}", encode_fragment(id)),
             LinkTarget::File { path, fragment } => match self.r.assets.get(path) {
@@ -279,5 +295,18 @@ fn skip_to_end<'e>(
         if is_end(event) {
             break;
         }
+    }
+}
+
+/// `h1` … `h6`, without formatting (a note has dozens of headings).
+fn heading_tag(level: pulldown_cmark::HeadingLevel) -> &'static str {
+    use pulldown_cmark::HeadingLevel::*;
+    match level {
+        H1 => "h1",
+        H2 => "h2",
+        H3 => "h3",
+        H4 => "h4",
+        H5 => "h5",
+        H6 => "h6",
     }
 }
