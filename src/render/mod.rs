@@ -26,7 +26,8 @@ use crate::output::{Content, Output};
 use crate::urls::root_prefix;
 use cache::{lock, PageCache};
 use views::{
-    link_cards_html, BacklinkView, Common, NoteView, RelatedView, TocEntry, TopicRef, Views,
+    link_cards_html, toc_items_html, BacklinkView, Common, NoteView, RelatedView, TocEntry,
+    TopicRef, Views,
 };
 
 /// Everything that is loaded once per build and reused for every page.
@@ -392,6 +393,16 @@ impl<'a> PageRenderer<'a> {
             visit: self.visit.map(|visit| (visit, output)),
         };
         let (prev, next) = self.views.neighbours(id);
+        let toc: Vec<TocEntry> = note
+            .body
+            .headings
+            .iter()
+            .map(|h| TocEntry {
+                level: h.level,
+                id: &h.id,
+                title: &h.title,
+            })
+            .collect();
         let backlinks: Vec<BacklinkView> = site.graph.backlinks[id]
             .iter()
             .map(|b| BacklinkView {
@@ -416,16 +427,8 @@ impl<'a> PageRenderer<'a> {
             updated: note.updated(),
             topics: topics.iter().map(|&t| self.views.topic_link(t)).collect(),
             content: body.render(id, &root),
-            toc: note
-                .body
-                .headings
-                .iter()
-                .map(|h| TocEntry {
-                    level: h.level,
-                    id: &h.id,
-                    title: &h.title,
-                })
-                .collect(),
+            toc_html: toc_items_html(&toc),
+            toc,
             source: note.source.display.to_string_lossy().replace('\\', "/"),
             reading_minutes: note.body.word_count.div_ceil(200).max(1),
             breadcrumbs: topics

@@ -133,6 +133,8 @@ pub struct NoteView<'a> {
     pub topics: Vec<Link<'a>>,
     pub content: String,
     pub toc: Vec<TocEntry<'a>>,
+    /// `toc` as the default `note.html` lists it, twice ([`toc_items_html`]).
+    pub toc_html: String,
     pub source: String,
     pub reading_minutes: usize,
     pub breadcrumbs: Vec<Link<'a>>,
@@ -146,6 +148,23 @@ pub struct NoteView<'a> {
     pub related: Vec<RelatedView<'a>>,
     /// `related` as the default `note.html` lists them ([`link_cards_html`]).
     pub related_html: String,
+}
+
+/// The items of the default table of contents, as the `toc` macro of `macros.html` writes them:
+/// a `<li>` per heading, its class giving the level. Made here for the reason
+/// [`nav_items_html`] is; `note.html` shows the list twice (beside the note and above it).
+pub fn toc_items_html(toc: &[TocEntry]) -> String {
+    let mut html = String::with_capacity(toc.len() * 100);
+    for entry in toc {
+        html.push_str("\n  <li class=\"toc-l");
+        html.push(char::from(b'0' + entry.level.min(9)));
+        html.push_str("\"><a href=\"#");
+        push_escaped(&mut html, entry.id);
+        html.push_str("\">");
+        push_escaped(&mut html, entry.title);
+        html.push_str("</a></li>");
+    }
+    html
 }
 
 /// The default `note.html`'s cards for backlinks or related notes, `(title, url, text)` each, as

@@ -191,15 +191,16 @@ fn a_large_topic_lists_a_window_of_its_notes_and_links_the_rest() {
     assert!(!small.read("public/notes/a.html").contains("nav-more"));
 }
 
-/// `nav[].notes_html`, `note.backlinks_html` and `note.related_html` (docs/templates.md) are the
-/// escaped lists the default templates show, and `nav[].notes` and `note.backlinks` stay for a
+/// `nav[].notes_html`, `note.backlinks_html`, `note.related_html` and `note.toc_html`
+/// (docs/templates.md) are the escaped lists the default templates show, and `nav[].notes` and `note.backlinks` stay for a
 /// site's own templates that list them their way.
 #[test]
 fn the_sidebar_and_backlinks_are_escaped_and_templates_can_still_loop_over_them() {
     let site = Site::new();
     site.file(
         "notes/a.md",
-        "---\ntitle: \"A <b> & 'q'\"\ntopics: [t]\n---\nSee [B](sub/b.md) `<i>` now.\n",
+        "---\ntitle: \"A <b> & 'q'\"\ntopics: [t]\n---\nSee [B](sub/b.md) `<i>` now.\n\n\
+         ## One\n\n## Two & `<y>`\n",
     )
     .file("notes/sub/b.md", "---\ntitle: B\ntopics: [t]\n---\nText.\n");
     site.build_ok();
@@ -218,6 +219,10 @@ fn the_sidebar_and_backlinks_are_escaped_and_templates_can_still_loop_over_them(
         .nth(1)
         .expect("a backlinks section");
     assert!(backlinks.contains(&card), "{backlinks}");
+    // `note.toc_html`, in both tables of contents.
+    let a = site.read("public/notes/a.html");
+    let toc_item = "\">Two &amp; &lt;y&gt;</a></li>";
+    assert_eq!(a.matches(toc_item).count(), 2, "{a}");
 
     site.file(
         "templates/base.html",
