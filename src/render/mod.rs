@@ -25,10 +25,7 @@ use crate::images::Assets;
 use crate::output::{Content, Output};
 use crate::urls::root_prefix;
 use cache::{lock, PageCache};
-use views::{
-    link_cards_html, toc_items_html, BacklinkView, Common, NoteView, RelatedView, TocEntry,
-    TopicRef, Views,
-};
+use views::{link_cards_html, toc_items_html, Common, NoteView, TopicRef, Views};
 
 /// Everything that is loaded once per build and reused for every page.
 pub struct Renderer {
@@ -393,32 +390,9 @@ impl<'a> PageRenderer<'a> {
             visit: self.visit.map(|visit| (visit, output)),
         };
         let (prev, next) = self.views.neighbours(id);
-        let toc: Vec<TocEntry> = note
-            .body
-            .headings
-            .iter()
-            .map(|h| TocEntry {
-                level: h.level,
-                id: &h.id,
-                title: &h.title,
-            })
-            .collect();
-        let backlinks: Vec<BacklinkView> = site.graph.backlinks[id]
-            .iter()
-            .map(|b| BacklinkView {
-                title: &site.notes[b.from].title,
-                url: &site.pages[b.from].url,
-                context: &b.context,
-            })
-            .collect();
-        let related: Vec<RelatedView> = site.graph.related[id]
-            .iter()
-            .map(|r| RelatedView {
-                title: &site.notes[r.note].title,
-                url: &site.pages[r.note].url,
-                reason: &r.reason,
-            })
-            .collect();
+        let toc = self.views.toc(id);
+        let backlinks = self.views.backlinks(id);
+        let related = self.views.related(id);
         let view = NoteView {
             slug: &site.pages[id].slug,
             title: &note.title,

@@ -333,6 +333,45 @@ impl<'a> Views<'a> {
             .collect()
     }
 
+    /// Note `id`'s headings, for its table of contents.
+    pub fn toc(&self, id: NoteId) -> Vec<TocEntry<'a>> {
+        let headings = &self.site.notes[id].body.headings;
+        headings
+            .iter()
+            .map(|h| TocEntry {
+                level: h.level,
+                id: &h.id,
+                title: &h.title,
+            })
+            .collect()
+    }
+
+    /// The notes that link to note `id`, each with the sentence around its link.
+    pub fn backlinks(&self, id: NoteId) -> Vec<BacklinkView<'a>> {
+        let site = self.site;
+        site.graph.backlinks[id]
+            .iter()
+            .map(|b| BacklinkView {
+                title: &site.notes[b.from].title,
+                url: &site.pages[b.from].url,
+                context: &b.context,
+            })
+            .collect()
+    }
+
+    /// The notes related to note `id`, each with the reason.
+    pub fn related(&self, id: NoteId) -> Vec<RelatedView<'a>> {
+        let site = self.site;
+        site.graph.related[id]
+            .iter()
+            .map(|r| RelatedView {
+                title: &site.notes[r.note].title,
+                url: &site.pages[r.note].url,
+                reason: &r.reason,
+            })
+            .collect()
+    }
+
     /// Previous and next note within the note's first topic.
     pub fn neighbours(&self, id: NoteId) -> (Option<TitledLink<'a>>, Option<TitledLink<'a>>) {
         let Some(&topic) = self.site.topics.of_note[id].first() else {
