@@ -39,10 +39,17 @@ pub fn closest(names: &[Name], stem: &str) -> Option<String> {
 /// Ties go to the alphabetically first candidate.
 pub fn best_match<'b>(wanted: &str, candidates: impl Iterator<Item = &'b str>) -> Option<&'b str> {
     let wanted: Vec<char> = wanted.to_lowercase().chars().collect();
-    let distance = Distance::new(&wanted, typo_limit(wanted.len()));
+    let limit = typo_limit(wanted.len());
+    let distance = Distance::new(&wanted, limit);
     let mut lower = String::new();
     candidates
         .filter_map(|c| {
+            // The distance is at least the difference in length, which rules out most of a
+            // note's headings before their characters are collected (lower-casing keeps an
+            // ASCII name's length; other names are compared in full).
+            if c.is_ascii() && c.len().abs_diff(wanted.len()) > limit {
+                return None;
+            }
             let c_lower = if is_lowercase(c) {
                 c
             } else {
