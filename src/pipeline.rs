@@ -79,6 +79,13 @@ impl Timings {
         value
     }
 
+    /// Replaces stage `stage`'s time (for a stage the caller ran before the pipeline).
+    pub fn set(&mut self, stage: &'static str, time: Duration) {
+        if let Some(entry) = self.0.iter_mut().find(|(s, _)| *s == stage) {
+            entry.1 = time;
+        }
+    }
+
     /// Timings that also record the peak memory after each stage.
     pub fn with_memory() -> Timings {
         Timings(Vec::new(), Vec::new(), true)
@@ -172,17 +179,22 @@ impl Built {
 }
 
 /// A full build: every stage, nothing reused; `progress` advances once per note parsed. Files go
-/// into `output` (see [`Output::streaming`]).
+/// into `output` (see [`Output::streaming`]). `scanned`: the files and problems of a scan the
+/// caller already made of this configuration (scanned again when `None`).
 pub fn build(
     config: &Config,
     renderer: &Renderer,
     options: BuildOptions,
     progress: &ProgressBar,
     output: Output,
+    scanned: Option<(SourceSet, Vec<Diagnostic>)>,
 ) -> Built {
     let unchanged = |_: &Path| false;
     let input = RebuildInput {
-        previous: Previous::default(),
+        previous: Previous {
+            sources: scanned,
+            ..Previous::default()
+        },
         is_unchanged: &unchanged,
         output,
         keep_for_next: false,

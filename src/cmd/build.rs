@@ -24,20 +24,23 @@ pub fn run(args: &BuildArgs) -> Result<Outcome, Failure> {
         config = config.with_out_dir(out);
     }
     output::check_out_dir(&config).map_err(Failure::Usage)?;
-    // The config, templates, theme and images are taken before the build and the notes as they are
-    // parsed: a file saved while the build runs makes the next build a full one.
-    let (sources, _) = scan::scan(&config);
-    let mut inputs = fingerprint::Inputs::read_except_notes(&config, &sources, &options_key(args));
     // Every note is hashed up front only when the build may be skipped. Otherwise (a first build,
     // a deleted site, --force) the parse stage hashes each note as it reads it: one read per note.
     let notes_hashed = !args.force && fingerprint::may_be_unchanged(&config);
+    // The config, templates, theme and images are taken before the build and the notes as they are
+    // parsed: a file saved while the build runs makes the next build a full one.
+    let scan_start = Instant::now();
+    let (sources, scan_diagnostics) = scan::scan(&config);
+    let scan_time = scan_start.elapsed();
+    let mut inputs = fingerprint::Inputs::read_except_notes(&config, &sources, &options_key(args));
     if notes_hashed {
         inputs.hash_notes(&sources);
         if let Some(record) = fingerprint::unchanged(&config, &inputs) {
             return Ok(report_unchanged(record, args, &config, started));
         }
     }
-    let mut renderer = Renderer::new(&config).map_err(|d| Failure::Usage(d.to_string()))?;
+    let renderer = Renderer::new(&config);
+    let mut renderer = renderer.map_err(|d| Failure::Usage(d.to_string()))?;
     if args.timings {
         renderer = renderer.with_profile();
     }
@@ -56,8 +59,10 @@ pub fn run(args: &BuildArgs) -> Result<Outcome, Failure> {
         },
         &progress,
         output::Output::streaming(staging),
+        Some((sources, scan_diagnostics.into_sorted())),
     );
     progress.finish_and_clear();
+    built.timings.set("scan", scan_time);
     if args.strict {
         built.diagnostics.promote_warnings();
     }

@@ -58,6 +58,7 @@ pub fn run(args: &CheckArgs) -> Result<Outcome, Failure> {
         &progress,
         // Rendered to find template and link problems; no page is kept.
         crate::output::Output::discarding(),
+        None,
     );
     let (errors, warnings) = (
         built.diagnostics.count(Severity::Error),

@@ -21,6 +21,8 @@ const TERMS_PER_NOTE: usize = 48;
 /// posting lists would make the stage quadratic.
 const MAX_DF_FRACTION: f64 = 0.2;
 const MAX_DF: f64 = 100.0;
+/// Term counts below this take `1 + ln(tf)` from a table.
+const LOG_TF_TABLE: usize = 64;
 /// More saved notes than this share of all notes: rebuilding is as cheap as updating.
 const UPDATE_LIMIT: usize = 8;
 
@@ -33,6 +35,11 @@ pub(super) struct TextIndex {
     df: Frequencies,
     /// Visible notes with at least one term.
     with_terms: usize,
+    /// `ln(with_terms / d)` for each document frequency `d` a weighted term can have, and
+    /// `1 + ln(tf)` for small term counts: worked out once instead of twice per term of every note
+    /// (half a million logarithms at 1k notes).
+    idf: Vec<f64>,
+    log_tf: Vec<f64>,
     /// By note: the term hashes it was indexed with (shared with its counts; empty when hidden).
     counted: Vec<Arc<[u64]>>,
     vectors: Vec<HashedVector>,
@@ -77,10 +84,13 @@ impl TextIndex {
         let mut index = TextIndex {
             df,
             with_terms,
+            idf: Vec::new(),
+            log_tf: Vec::new(),
             counted,
             vectors: Vec::new(),
             postings: HashMap::default(),
         };
+        index.tabulate_weights();
         index.vectors = (0..notes.len())
             .into_par_iter()
             .map(|id| index.vector(notes, id))
@@ -171,6 +181,14 @@ impl TextIndex {
         }
     }
 
+    /// Fills `idf` and `log_tf` for the current `with_terms`.
+    fn tabulate_weights(&mut self) {
+        let n = self.with_terms.max(1) as f64;
+        let max_df = self.max_df() as usize;
+        self.idf = (0..=max_df).map(|d| (n / d as f64).ln()).collect();
+        self.log_tf = (0..LOG_TF_TABLE).map(|tf| 1.0 + (tf as f64).ln()).collect();
+    }
+
     fn max_df(&self) -> f64 {
         (self.with_terms.max(1) as f64 * MAX_DF_FRACTION).clamp(2.0, MAX_DF)
     }
@@ -181,14 +199,18 @@ impl TextIndex {
         if self.counted[id].is_empty() {
             return Vec::new();
         }
-        let n = self.with_terms.max(1) as f64;
-        let max_df = self.max_df();
         let mut weighted: HashedVector = (0..terms.len())
             .filter_map(|k| {
                 let hash = terms.hashes[k];
-                let d = f64::from(self.df.get(hash));
-                let tf = f64::from(terms.counts[k]);
-                (d > 1.0 && d <= max_df).then(|| (hash, (1.0 + tf.ln()) * (n / d).ln()))
+                // Only terms in more than one note and at most `max_df` notes have an idf.
+                let d = self.df.get(hash) as usize;
+                let idf = *self.idf.get(d).filter(|_| d > 1)?;
+                let tf = terms.counts[k] as usize;
+                let tf_weight = match self.log_tf.get(tf) {
+                    Some(&weight) => weight,
+                    None => 1.0 + (tf as f64).ln(),
+                };
+                Some((hash, tf_weight * idf))
             })
             .collect();
         let order = |a: &(u64, f64), b: &(u64, f64)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
