@@ -39,8 +39,7 @@ pub fn run(args: &BuildArgs) -> Result<Outcome, Failure> {
             return Ok(report_unchanged(record, args, &config, started));
         }
     }
-    let renderer = Renderer::new(&config);
-    let mut renderer = renderer.map_err(|d| Failure::Usage(d.to_string()))?;
+    let mut renderer = Renderer::new(&config).map_err(|d| Failure::Usage(d.to_string()))?;
     if args.timings {
         renderer = renderer.with_profile();
     }
