@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use crate::config::SiteMeta;
 use crate::graph::{NoteId, Site, TopicId};
-use crate::highlight::push_escaped;
+use crate::highlight::{escape, push_escaped};
 
 /// Above this many notes the sidebar lists only the current topics' notes, so a page's size does not
 /// grow with the site (every topic is still listed, linking to its topic page).
@@ -36,32 +36,11 @@ pub struct NavTopic<'a> {
     pub current: bool,
     pub notes: Vec<NavNote<'a>>,
     /// `notes` as the default sidebar lists them: a `<li>` link each, escaped, with the page's root
-    /// prefix (see [`nav_items_html`]).
+    /// prefix (see [`Views::nav_items_html`]).
     pub notes_html: String,
     /// How many of the topic's notes `notes` leaves out (the sidebar links "… N more" to the
     /// topic page).
     pub more: usize,
-}
-
-/// The default sidebar's items for `notes`, as seen from a page whose root prefix is `root`. Made
-/// here rather than by a loop in `base.html`: Tera spends about 1,400 instructions on each variable
-/// lookup, and the loop's four per note made the sidebar 9% of a build. (Hugo sites cache their
-/// sidebar partial for the same reason.) `nav[].notes` stays for templates that list them their way.
-pub fn nav_items_html(notes: &[NavNote], root: &str) -> String {
-    let mut html = String::with_capacity(notes.len() * 160);
-    for note in notes {
-        html.push_str("\n              <li><a href=\"");
-        push_escaped(&mut html, root);
-        push_escaped(&mut html, note.url);
-        html.push('"');
-        if note.current {
-            html.push_str(" aria-current=\"page\"");
-        }
-        html.push('>');
-        push_escaped(&mut html, note.title);
-        html.push_str("</a></li>");
-    }
-    html
 }
 
 #[derive(Serialize)]
@@ -152,7 +131,7 @@ pub struct NoteView<'a> {
 
 /// The items of the default table of contents, as the `toc` macro of `macros.html` writes them:
 /// a `<li>` per heading, its class giving the level. Made here for the reason
-/// [`nav_items_html`] is; `note.html` shows the list twice (beside the note and above it).
+/// [`Views::nav_items_html`] is; `note.html` shows the list twice (beside the note and above it).
 pub fn toc_items_html(toc: &[TocEntry]) -> String {
     let mut html = String::with_capacity(toc.len() * 100);
     for entry in toc {
@@ -169,7 +148,7 @@ pub fn toc_items_html(toc: &[TocEntry]) -> String {
 
 /// The default `note.html`'s cards for backlinks or related notes, `(title, url, text)` each, as
 /// seen from a page whose root prefix is `root`: a `<li>` with the note's link and, when there is
-/// one, the sentence or reason below it. Made here for the reason [`nav_items_html`] is: the loops
+/// one, the sentence or reason below it. Made here for the reason [`Views::nav_items_html`] is: the loops
 /// in the template were 3.5% of a build. `note.backlinks` and `note.related` stay for templates
 /// that list them their own way.
 pub fn link_cards_html<'i>(
@@ -219,6 +198,9 @@ pub struct Views<'a> {
     /// every page of a topic of N notes would scan it and the stage would grow with N². Made on
     /// first use: a `serve` rebuild that finds its pages in the cache never needs it.
     nav_positions: OnceLock<HashMap<(TopicId, NoteId), usize>>,
+    /// Each note's URL and title, escaped once for the sidebars of every page that lists it
+    /// (made on first use, like `nav_positions`).
+    escaped_links: OnceLock<Vec<(String, String)>>,
 }
 
 impl<'a> Views<'a> {
@@ -227,7 +209,38 @@ impl<'a> Views<'a> {
             site,
             visible_notes: site.visible().count(),
             nav_positions: OnceLock::new(),
+            escaped_links: OnceLock::new(),
         }
+    }
+
+    /// The default sidebar's items for `notes`, as seen from a page whose root prefix is `root`.
+    /// Made here rather than by a loop in `base.html`: Tera spends about 1,400 instructions on each
+    /// variable lookup, and the loop's four per note made the sidebar 9% of a build. (Hugo sites
+    /// cache their sidebar partial for the same reason.) `nav[].notes` stays for templates that list
+    /// them their way. Titles and URLs are escaped once per site, not once per page listing them.
+    pub fn nav_items_html(&self, notes: &[NoteId], current: Option<NoteId>, root: &str) -> String {
+        let links = self.escaped_links.get_or_init(|| {
+            let site = self.site;
+            (0..site.notes.len())
+                .map(|id| (escape(&site.pages[id].url), escape(&site.notes[id].title)))
+                .collect()
+        });
+        let root = escape(root);
+        let mut html = String::with_capacity(notes.len() * 160);
+        for &id in notes {
+            let (url, title) = &links[id];
+            html.push_str("\n              <li><a href=\"");
+            html.push_str(&root);
+            html.push_str(url);
+            html.push('"');
+            if Some(id) == current {
+                html.push_str(" aria-current=\"page\"");
+            }
+            html.push('>');
+            html.push_str(title);
+            html.push_str("</a></li>");
+        }
+        html
     }
 
     fn nav_position(&self, topic: TopicId, note: NoteId) -> Option<usize> {
@@ -320,7 +333,7 @@ impl<'a> Views<'a> {
                     })
                     .collect();
                 NavTopic {
-                    notes_html: nav_items_html(&notes, root),
+                    notes_html: self.nav_items_html(shown, current_note, root),
                     name: &topic.name,
                     url: site.urls.topic_url(&topic.slug),
                     count: topic.count,
