@@ -25,7 +25,7 @@ use crate::images::Assets;
 use crate::output::{Content, Output};
 use crate::urls::root_prefix;
 use cache::{lock, PageCache};
-use views::{link_cards_html, toc_items_html, Common, NoteView, TopicRef, Views};
+use views::{link_cards_html, toc_items_html, topic_chips_html, Common, NoteView, TopicRef, Views};
 
 /// Everything that is loaded once per build and reused for every page.
 pub struct Renderer {
@@ -393,13 +393,15 @@ impl<'a> PageRenderer<'a> {
         let toc = self.views.toc(id);
         let backlinks = self.views.backlinks(id);
         let related = self.views.related(id);
+        let topic_links: Vec<_> = topics.iter().map(|&t| self.views.topic_link(t)).collect();
         let view = NoteView {
             slug: &site.pages[id].slug,
             title: &note.title,
             description: note.front.description.as_deref().unwrap_or(""),
             date: note.front.date.as_deref().unwrap_or(""),
             updated: note.updated(),
-            topics: topics.iter().map(|&t| self.views.topic_link(t)).collect(),
+            topics_html: topic_chips_html(&topic_links, &root),
+            topics: topic_links,
             content: body.render(id, &root),
             toc_html: toc_items_html(&toc),
             toc,

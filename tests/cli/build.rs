@@ -199,7 +199,7 @@ fn the_sidebar_and_backlinks_are_escaped_and_templates_can_still_loop_over_them(
     let site = Site::new();
     site.file(
         "notes/a.md",
-        "---\ntitle: \"A <b> & 'q'\"\ntopics: [t]\n---\nSee [B](sub/b.md) `<i>` now.\n\n\
+        "---\ntitle: \"A <b> & 'q'\"\ntopics: [t, \"Q&A <x>\"]\n---\nSee [B](sub/b.md) `<i>` now.\n\n\
          ## One\n\n## Two & `<y>`\n",
     )
     .file("notes/sub/b.md", "---\ntitle: B\ntopics: [t]\n---\nText.\n");
@@ -223,6 +223,12 @@ fn the_sidebar_and_backlinks_are_escaped_and_templates_can_still_loop_over_them(
     let a = site.read("public/notes/a.html");
     let toc_item = "\">Two &amp; &lt;y&gt;</a></li>";
     assert_eq!(a.matches(toc_item).count(), 2, "{a}");
+    // `note.topics_html`: the chips under the title.
+    let chips = a.split("<ul class=\"chips\">").nth(1).expect("topic chips");
+    let chips = chips.split("</ul>").next().unwrap();
+    assert!(chips.starts_with("<li><a class=\"chip\" href=\"../topics/"), "{chips}");
+    assert!(chips.contains(">Q&amp;A &lt;x&gt;</a></li>"), "{chips}");
+    assert_eq!(chips.matches("<li>").count(), 2, "{chips}");
 
     site.file(
         "templates/base.html",
@@ -231,15 +237,29 @@ fn the_sidebar_and_backlinks_are_escaped_and_templates_can_still_loop_over_them(
     )
     .file(
         "templates/note.html",
-        "{% extends \"base.html\" %}{% block main %}{% for b in note.backlinks %}\
-         ({{ b.title }}|{{ b.url }}|{{ b.context }}){% endfor %}{% endblock main %}",
+        "{% extends \"base.html\" %}{% import \"macros.html\" as m %}{% block main %}\
+         {% for b in note.backlinks %}({{ b.title }}|{{ b.url }}|{{ b.context }}){% endfor %}\
+         <made>{{ note.topics_html | safe }}</made><macro>{{ m::chips(items=note.topics, root=root) }}</macro>\
+         {% endblock main %}",
     );
     site.build_ok();
+    // The chips made in Rust are what the `chips` macro writes.
+    let a = site.read("public/notes/a.html");
+    let between = |open: &str, close: &str| {
+        let rest = a.split(open).nth(1).expect(open);
+        rest.split(close).next().unwrap().to_string()
+    };
+    let made = between("<made>", "</made>");
+    assert!(made.contains("Q&amp;A &lt;x&gt;"), "{a}");
+    assert_eq!(made, between("<macro>", "</macro>"));
+    let chips = "<ul class=\"chips\"><li><a class=\"chip\" href=\"../../topics/t.html\">t</a></li></ul>";
+    let chips = format!("<made>{chips}</made><macro>{chips}</macro>");
     assert_eq!(
         site.read("public/notes/sub/b.html"),
         format!(
-            "[{a_title}|../../notes/a.html|false][B|../../notes/sub/b.html|true]\
-             ({a_title}|notes/a.html|See B &lt;i&gt; now.)"
+            "[{a_title}|../../notes/a.html|false]\
+             [{a_title}|../../notes/a.html|false][B|../../notes/sub/b.html|true]\
+             ({a_title}|notes/a.html|See B &lt;i&gt; now.){chips}"
         )
     );
 }
