@@ -303,7 +303,10 @@ mod tests {
             let mut words = Vec::new();
             for_each_word(text, |w, kinds| {
                 assert_eq!(kinds & NOT_ASCII == 0, w.is_ascii(), "{w}");
-                assert_eq!(kinds & UPPER != 0, w.bytes().any(|b| b.is_ascii_uppercase()));
+                assert_eq!(
+                    kinds & UPPER != 0,
+                    w.bytes().any(|b| b.is_ascii_uppercase())
+                );
                 assert_eq!(kinds == DIGIT, w.bytes().all(|b| b.is_ascii_digit()), "{w}");
                 words.push(w)
             });

@@ -226,7 +226,10 @@ fn the_sidebar_and_backlinks_are_escaped_and_templates_can_still_loop_over_them(
     // `note.topics_html`: the chips under the title.
     let chips = a.split("<ul class=\"chips\">").nth(1).expect("topic chips");
     let chips = chips.split("</ul>").next().unwrap();
-    assert!(chips.starts_with("<li><a class=\"chip\" href=\"../topics/"), "{chips}");
+    assert!(
+        chips.starts_with("<li><a class=\"chip\" href=\"../topics/"),
+        "{chips}"
+    );
     assert!(chips.contains(">Q&amp;A &lt;x&gt;</a></li>"), "{chips}");
     assert_eq!(chips.matches("<li>").count(), 2, "{chips}");
 
@@ -252,7 +255,8 @@ fn the_sidebar_and_backlinks_are_escaped_and_templates_can_still_loop_over_them(
     let made = between("<made>", "</made>");
     assert!(made.contains("Q&amp;A &lt;x&gt;"), "{a}");
     assert_eq!(made, between("<macro>", "</macro>"));
-    let chips = "<ul class=\"chips\"><li><a class=\"chip\" href=\"../../topics/t.html\">t</a></li></ul>";
+    let chips =
+        "<ul class=\"chips\"><li><a class=\"chip\" href=\"../../topics/t.html\">t</a></li></ul>";
     let chips = format!("<made>{chips}</made><macro>{chips}</macro>");
     assert_eq!(
         site.read("public/notes/sub/b.html"),
