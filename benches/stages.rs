@@ -171,6 +171,7 @@ fn graph_input<'a>(config: &'a Config, sources: &'a SourceSet) -> GraphInput<'a>
         images: &sources.images,
         drafts: false,
         is_unchanged: &|_| false,
+        page_inputs: false,
     }
 }
 

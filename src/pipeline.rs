@@ -289,6 +289,7 @@ fn rebuild_into(
         images: &sources.images,
         drafts: options.drafts,
         is_unchanged,
+        page_inputs: keep_for_next,
     };
     let (mut site, diags) = timings.measure("link", || graph::build(notes, &input, previous.links));
     diagnostics.extend(diags);

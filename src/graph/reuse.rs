@@ -269,6 +269,7 @@ mod tests {
             images: &[],
             drafts: false,
             is_unchanged: &is_unchanged,
+            page_inputs: true,
         };
         build(notes, &input, previous)
     }

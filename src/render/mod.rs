@@ -131,7 +131,9 @@ impl Renderer {
             assets,
             config,
             views: Views::new(site),
-            outline: self.cache.as_ref().map(|_| cache::site_outline(site)),
+            // Pages are cached only when the link stage worked out what each shows of the graph.
+            outline: (self.cache.is_some() && site.graph.page_inputs.len() == site.notes.len())
+                .then(|| cache::site_outline(site)),
             visit,
         };
         let notes: Vec<NoteId> = site.visible().collect();

@@ -402,6 +402,7 @@ mod tests {
             images: &[],
             drafts: false,
             is_unchanged: &|_| false,
+            page_inputs: false,
         };
         crate::graph::build(notes, &input, Default::default()).0
     }
