@@ -78,6 +78,7 @@ pub fn related(input: &RelatedInput<'_>, previous: Option<PreviousRelated>) -> R
         text: &state.index,
         neighbours: &state.neighbours,
         visible,
+        topic_norm: 1.0 + visible.ln(),
     };
     let rank = |ids: &[NoteId]| -> Vec<Vec<Related>> {
         ids.par_iter()
@@ -147,6 +148,9 @@ struct Ranker<'a> {
     /// Per note, the notes it links to or from: sorted, no duplicates.
     neighbours: &'a [Vec<NoteId>],
     visible: f64,
+    /// `1 + ln(visible)`, which scales every candidate's topic weight (worked out once: it was
+    /// half a million logarithms at 1k notes).
+    topic_norm: f64,
 }
 
 /// Everything that speaks for one candidate; reasons are written only for the few that are shown.
@@ -202,7 +206,7 @@ impl Ranker<'_> {
     }
 
     fn topic_score(&self, candidate: &Candidate) -> f64 {
-        candidate.topic_weight / (1.0 + self.visible.ln())
+        candidate.topic_weight / self.topic_norm
     }
 
     fn rank(&self, id: NoteId, candidates: &mut Candidates) -> Vec<Related> {
