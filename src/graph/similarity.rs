@@ -261,8 +261,9 @@ impl TextIndex {
         b: NoteId,
         max: usize,
     ) -> Vec<&'n str> {
-        // Vectors hold at most TERMS_PER_NOTE terms: sorting a copy of one by hash and searching
-        // it by halves beats a map, and a scan of it for each term of the other (48 × 48).
+        // Vectors hold at most TERMS_PER_NOTE terms: a copy of one sorted by hash and searched by
+        // halves for each term of the other beats building a map, and scanning it each time
+        // (48 × 48 comparisons).
         let mut other = self.vectors[b].clone();
         other.sort_unstable_by_key(|&(t, _)| t);
         let terms = &notes[a].terms;
