@@ -329,6 +329,20 @@ fn raw_spans(text: &str, mut f: impl FnMut(usize, usize, bool)) {
     let mut next = 0;
     while next < bytes.len() {
         let i = next;
+        // Most text is runs of ASCII word characters: each run is taken whole, as the steps below
+        // would take it one byte at a time (they were 4% of a build).
+        if is_ascii_word(bytes[i]) {
+            if let Some(start) = cjk.take() {
+                f(start, i, true);
+            }
+            word.get_or_insert(i);
+            next = i + 1;
+            while next < bytes.len() && is_ascii_word(bytes[next]) {
+                next += 1;
+            }
+            word_end = next;
+            continue;
+        }
         let (class, len) = match bytes[i] {
             byte @ 0..0x80 => (ASCII_CLASSES[usize::from(byte)], 1),
             _ => text[i..]
@@ -366,6 +380,10 @@ fn raw_spans(text: &str, mut f: impl FnMut(usize, usize, bool)) {
     if let Some(start) = word {
         f(start, word_end, false);
     }
+}
+
+fn is_ascii_word(byte: u8) -> bool {
+    byte.is_ascii() && ASCII_CLASSES[usize::from(byte)] == Class::Word
 }
 
 /// Splits `PutObject` → `Put`, `Object`; `HTTPServer` → `HTTP`, `Server`; `EC2Instance` → `EC2`,
