@@ -323,8 +323,9 @@ impl<'a> PageRenderer<'a> {
             .tera
             .render_to(template, &context, &mut html)
             .map_err(|e| template_error(&e))?;
-        // A short page (a topic list, the 404) gives the rest back; `serve` keeps pages in memory.
-        if html.capacity() - html.len() > html.len() / 4 {
+        // Only a page cache (`serve`) keeps pages: a short one (a topic list, the 404) gives the rest
+        // back there. A one-shot build writes each page and frees it.
+        if self.r.cache.is_some() && html.capacity() - html.len() > html.len() / 4 {
             html.shrink_to_fit();
         }
         Ok(Bytes::from(html))

@@ -172,8 +172,8 @@ pub fn topic_chips_html(topics: &[Link], root: &str) -> String {
 
 /// The default `note.html`'s cards for backlinks or related notes, `(title, url, text)` each, as
 /// seen from a page whose root prefix is `root`: a `<li>` with the note's link and, when there is
-/// one, the sentence or reason below it. Made here for the reason [`Views::nav_items_html`] is: the loops
-/// in the template were 3.5% of a build. `note.backlinks` and `note.related` stay for templates
+/// one, the sentence or reason below it. Made here for the reason [`Views::nav_items_html`] is:
+/// the loops in the template were 3.5% of a build. `note.backlinks` and `note.related` stay for templates
 /// that list them their own way.
 pub fn link_cards_html<'i>(
     cards: impl IntoIterator<Item = (&'i str, &'i str, &'i str)>,
