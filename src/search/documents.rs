@@ -58,8 +58,7 @@ impl<'s> Documents<'s> {
         let (terms, fragment) = self.tokenizers.with(|(tokenizer, weights)| {
             index::document_from_events(tokenizer, weights, note, url, &ocr, events)
         });
-        let json = serde_json::to_vec(&fragment).expect("fragments serialize");
-        let mut doc = CachedDoc::new(doc_key(url, &ocr, self.options), terms, &json, at);
+        let mut doc = CachedDoc::new(doc_key(url, &ocr, self.options), terms, &fragment, at);
         let stored = FragmentFile::store(&mut doc, output);
         *lock(&self.made[at]) = Some((Arc::new(doc), stored));
     }

@@ -102,6 +102,27 @@ pub struct Fragment {
     pub x: String,
 }
 
+impl Fragment {
+    /// About how many bytes the fragment's JSON takes: its file is sized for it up front, where
+    /// `serde_json::to_vec` starts from 128 bytes and regrows (copying) about seven times.
+    pub fn json_len(&self) -> usize {
+        let headings: usize = self
+            .h
+            .iter()
+            .map(|(_, _, id, title)| id.len() + title.len() + 16)
+            .sum();
+        let topics: usize = self.p.iter().map(|p| p.len() + 3).sum();
+        // Escapes (quotes, backslashes, line breaks) add a little: an eighth more covers them.
+        let text = self.x.len() + self.t.len() + self.u.len();
+        text + text / 8 + headings + topics + 32
+    }
+
+    /// Appends the fragment's JSON to `out`.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        serde_json::to_writer(out, self).expect("fragments serialize");
+    }
+}
+
 /// The fields of a note, split by weight, plus its fragment.
 #[derive(Debug, Default)]
 struct Fields {

@@ -67,17 +67,34 @@ pub struct CachedDoc {
 }
 
 impl CachedDoc {
-    fn new(key: blake3::Hash, terms: index::DocTerms, json: &[u8], id: usize) -> CachedDoc {
+    /// `fragment`'s document, its JSON written straight into its file at the doc's own id.
+    fn new(
+        key: blake3::Hash,
+        terms: index::DocTerms,
+        fragment: &index::Fragment,
+        id: usize,
+    ) -> CachedDoc {
+        CachedDoc::wrapping(key, terms, id, fragment.json_len(), |file| {
+            fragment.write_json(file)
+        })
+    }
+
+    fn wrapping(
+        key: blake3::Hash,
+        terms: index::DocTerms,
+        id: usize,
+        json_len: usize,
+        write_json: impl FnOnce(&mut Vec<u8>),
+    ) -> CachedDoc {
         // One buffer for the fragment and its file: a full build's fragments are most of the
         // index (74 MB of 81 at 10k notes), and the file at the doc's own id is the common case.
-        let file = shard::wrap(&fragment_key(id), json);
-        let start = file.len() - json.len() - shard::WRAP_TAIL.len();
+        let (file, json) = shard::wrap_into(&fragment_key(id), json_len, write_json);
         CachedDoc {
             key,
             terms,
             fragment_file: file.into(),
             wrapped_as: id,
-            json: start..start + json.len(),
+            json,
         }
     }
 
@@ -189,8 +206,7 @@ pub fn build(
                     let (terms, fragment) = tokenizers.with(|(tokenizer, weights)| {
                         index::document(tokenizer, weights, note, url, &ocr)
                     });
-                    let json = serde_json::to_vec(&fragment).expect("fragments serialize");
-                    let mut doc = CachedDoc::new(key, terms, &json, at);
+                    let mut doc = CachedDoc::new(key, terms, &fragment, at);
                     let stored = once.map(|output| FragmentFile::store(&mut doc, output));
                     (Arc::new(doc), stored)
                 }
@@ -663,7 +679,13 @@ mod tests {
                 terms: Vec::new(),
                 length,
             };
-            Arc::new(CachedDoc::new(blake3::hash(b""), terms, b"{}", 0))
+            Arc::new(CachedDoc::wrapping(
+                blake3::hash(b""),
+                terms,
+                0,
+                2,
+                |file| file.extend_from_slice(b"{}"),
+            ))
         };
         let avg =
             |lengths: &[u32]| average_length(&lengths.iter().map(|&l| doc(l)).collect::<Vec<_>>());

@@ -160,14 +160,26 @@ pub fn path(key: &str) -> String {
 /// `theme/search.js` (`unwrap`) reads it back by these exact bytes around the JSON. Keys are ASCII
 /// letters, digits and `/`, which JSON strings hold as they are.
 pub fn wrap(key: &str, json: &[u8]) -> Vec<u8> {
+    wrap_into(key, json.len(), |file| file.extend_from_slice(json)).0
+}
+
+/// [`wrap`] for JSON that `write_json` writes straight into the file (about `json_len` bytes), so
+/// it is never copied; also returns where the JSON sits in the file.
+pub fn wrap_into(
+    key: &str,
+    json_len: usize,
+    write_json: impl FnOnce(&mut Vec<u8>),
+) -> (Vec<u8>, std::ops::Range<usize>) {
     const HEAD: &[u8] = b"__notesiteSearch(\"";
-    let mut js = Vec::with_capacity(HEAD.len() + key.len() + 2 + json.len() + WRAP_TAIL.len());
+    let mut js = Vec::with_capacity(HEAD.len() + key.len() + 2 + json_len + WRAP_TAIL.len());
     js.extend_from_slice(HEAD);
     js.extend_from_slice(key.as_bytes());
     js.extend_from_slice(b"\",");
-    js.extend_from_slice(json);
+    let start = js.len();
+    write_json(&mut js);
+    let json = start..js.len();
     js.extend_from_slice(WRAP_TAIL);
-    js
+    (js, json)
 }
 
 /// What [`wrap`] puts after the JSON.
