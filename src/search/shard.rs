@@ -179,6 +179,9 @@ pub fn wrap_into(
     write_json(&mut js);
     let json = start..js.len();
     js.extend_from_slice(WRAP_TAIL);
+    // Files are kept until the build ends (a fragment each, most of the index): no spare room.
+    // When the guess was close this keeps the block it has.
+    js.shrink_to_fit();
     (js, json)
 }
 
