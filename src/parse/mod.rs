@@ -117,6 +117,8 @@ pub fn parse_all(
     sources
         .par_iter()
         .zip(reused)
+        // Short runs, so neither worker is left waiting while the other ends a long one.
+        .with_max_len(32)
         .map(|(source, reused)| {
             let parsed = reused.unwrap_or_else(|| {
                 let mut parsed = read_and_parse(source);
