@@ -163,8 +163,8 @@ pub fn wrap(key: &str, json: &[u8]) -> Vec<u8> {
     wrap_into(key, json.len(), |file| file.extend_from_slice(json)).0
 }
 
-/// [`wrap`] for JSON that `write_json` writes straight into the file (about `json_len` bytes), so
-/// it is never copied; also returns where the JSON sits in the file.
+/// [`wrap`] for JSON that `write_json` writes straight into the file (about `json_len` bytes)
+/// rather than into a buffer of its own; also returns where the JSON sits in the file.
 pub fn wrap_into(
     key: &str,
     json_len: usize,
