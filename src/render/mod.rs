@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
-use tera::{Context, Tera};
+use tera::{Context, Tera, Value};
 
 use crate::config::Config;
 use crate::diag::{Diagnostic, Diagnostics, Kind};
@@ -25,7 +25,9 @@ use crate::images::Assets;
 use crate::output::{Content, Output};
 use crate::urls::root_prefix;
 use cache::{lock, PageCache};
-use views::{link_cards_html, toc_items_html, topic_chips_html, Common, NoteView, TopicRef, Views};
+use views::{
+    link_cards_html, toc_items_html, topic_chips_html, Common, NoteHtml, NoteView, TopicRef, Views,
+};
 
 /// What a rendered page's buffer starts at: a note page of the AWS corpus is 20–30 KB.
 const PAGE_BYTES: usize = 32 << 10;
@@ -306,18 +308,12 @@ impl<'a> PageRenderer<'a> {
         common: Common<'_>,
         page: impl Serialize,
     ) -> Result<Bytes, Diagnostic> {
-        #[derive(Serialize)]
-        struct Page<'c, P> {
-            #[serde(flatten)]
-            common: Common<'c>,
-            #[serde(flatten)]
-            page: P,
-        }
-        self.render_uncached(template, &Page { common, page })
+        self.render_value(template, page_value(common, page)?)
     }
 
-    fn render_uncached(&self, template: &str, page: &impl Serialize) -> Result<Bytes, Diagnostic> {
-        let context = Context::from_serialize(page).map_err(|e| template_error(&e))?;
+    /// Renders `template` with the context `page` (an object: [`page_value`]).
+    fn render_value(&self, template: &str, page: Value) -> Result<Bytes, Diagnostic> {
+        let context = Context::from_value(page).map_err(|e| template_error(&e))?;
         // Into a buffer the size of a typical page: `Tera::render` starts from 2 KB, grows it by
         // copying four times for a note page, then checks the bytes are UTF-8 (they are: Tera
         // writes strings), together 1% of a build.
@@ -411,16 +407,26 @@ impl<'a> PageRenderer<'a> {
         let backlinks = self.views.backlinks(id);
         let related = self.views.related(id);
         let topic_links: Vec<_> = topics.iter().map(|&t| self.views.topic_link(t)).collect();
+        let html = NoteHtml {
+            content: body.render(id, &root),
+            topics_html: topic_chips_html(&topic_links, &root),
+            toc_html: toc_items_html(&toc),
+            backlinks_html: link_cards_html(
+                backlinks.iter().map(|b| (b.title, b.url, b.context)),
+                &root,
+            ),
+            related_html: link_cards_html(
+                related.iter().map(|r| (r.title, r.url, r.reason)),
+                &root,
+            ),
+        };
         let view = NoteView {
             slug: &site.pages[id].slug,
             title: &note.title,
             description: note.front.description.as_deref().unwrap_or(""),
             date: note.front.date.as_deref().unwrap_or(""),
             updated: note.updated(),
-            topics_html: topic_chips_html(&topic_links, &root),
             topics: topic_links,
-            content: body.render(id, &root),
-            toc_html: toc_items_html(&toc),
             toc,
             source: note.source.display.to_string_lossy().replace('\\', "/"),
             reading_minutes: note.body.word_count.div_ceil(200).max(1),
@@ -436,15 +442,7 @@ impl<'a> PageRenderer<'a> {
                 .unwrap_or_default(),
             prev,
             next,
-            backlinks_html: link_cards_html(
-                backlinks.iter().map(|b| (b.title, b.url, b.context)),
-                &root,
-            ),
             backlinks,
-            related_html: link_cards_html(
-                related.iter().map(|r| (r.title, r.url, r.reason)),
-                &root,
-            ),
             related,
         };
         #[derive(Serialize)]
@@ -452,7 +450,11 @@ impl<'a> PageRenderer<'a> {
             note: NoteView<'v>,
         }
         let common = self.common(file, &root, &note.title, "note", (Some(id), topics));
-        self.render("note.html", common, NotePage { note: view })
+        let mut page = page_value(common, NotePage { note: view })?;
+        if let Some(note) = page.get_mut("note").and_then(Value::as_object_mut) {
+            html.move_into(note);
+        }
+        self.render_value("note.html", page)
     }
 
     fn index(&self) -> Result<Bytes, Diagnostic> {
@@ -609,6 +611,11 @@ fn sitemap(site: &Site, base: &str) -> String {
     }
     xml.push_str("</urlset>\n");
     xml
+}
+
+/// [`views::page_value`], its error as a template error.
+fn page_value(common: Common<'_>, page: impl Serialize) -> Result<Value, Diagnostic> {
+    views::page_value(common, page).map_err(|e| template_error(&tera::Error::json(e)))
 }
 
 /// A Tera error with its whole cause chain (Tera puts the useful part in the sources).
