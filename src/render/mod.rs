@@ -26,7 +26,8 @@ use crate::output::{Content, Output};
 use crate::urls::root_prefix;
 use cache::{lock, PageCache};
 use views::{
-    link_cards_html, toc_items_html, topic_chips_html, Common, NoteHtml, NoteView, TopicRef, Views,
+    link_cards_html, page_value, toc_items_html, topic_chips_html, Common, NoteHtml, NoteView,
+    TopicRef, Views,
 };
 
 /// What a rendered page's buffer starts at: a note page of the AWS corpus is 20–30 KB.
@@ -308,10 +309,11 @@ impl<'a> PageRenderer<'a> {
         common: Common<'_>,
         page: impl Serialize,
     ) -> Result<Bytes, Diagnostic> {
-        self.render_value(template, page_value(common, page)?)
+        let page = page_value(common, page).map_err(|e| template_error(&e))?;
+        self.render_value(template, page)
     }
 
-    /// Renders `template` with the context `page` (an object: [`page_value`]).
+    /// Renders `template` with the context `page` (an object: [`views::page_value`]).
     fn render_value(&self, template: &str, page: Value) -> Result<Bytes, Diagnostic> {
         let context = Context::from_value(page).map_err(|e| template_error(&e))?;
         // Into a buffer the size of a typical page: `Tera::render` starts from 2 KB, grows it by
@@ -450,7 +452,8 @@ impl<'a> PageRenderer<'a> {
             note: NoteView<'v>,
         }
         let common = self.common(file, &root, &note.title, "note", (Some(id), topics));
-        let mut page = page_value(common, NotePage { note: view })?;
+        let mut page =
+            page_value(common, NotePage { note: view }).map_err(|e| template_error(&e))?;
         if let Some(note) = page.get_mut("note").and_then(Value::as_object_mut) {
             html.move_into(note);
         }
@@ -611,11 +614,6 @@ fn sitemap(site: &Site, base: &str) -> String {
     }
     xml.push_str("</urlset>\n");
     xml
-}
-
-/// [`views::page_value`], its error as a template error.
-fn page_value(common: Common<'_>, page: impl Serialize) -> Result<Value, Diagnostic> {
-    views::page_value(common, page).map_err(|e| template_error(&tera::Error::json(e)))
 }
 
 /// A Tera error with its whole cause chain (Tera puts the useful part in the sources).

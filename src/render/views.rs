@@ -123,10 +123,7 @@ pub struct NoteView<'a> {
 }
 
 /// A page's context as a JSON object: `common`'s fields and `page`'s side by side.
-pub fn page_value(
-    common: Common<'_>,
-    page: impl Serialize,
-) -> Result<serde_json::Value, serde_json::Error> {
+pub fn page_value(common: Common<'_>, page: impl Serialize) -> tera::Result<tera::Value> {
     #[derive(Serialize)]
     struct Page<'c, P> {
         #[serde(flatten)]
@@ -134,7 +131,7 @@ pub fn page_value(
         #[serde(flatten)]
         page: P,
     }
-    serde_json::to_value(Page { common, page })
+    tera::to_value(Page { common, page }).map_err(tera::Error::json)
 }
 
 /// The rest of note.html's `note`: its ready-made HTML, moved into the page's context
