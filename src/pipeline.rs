@@ -18,8 +18,8 @@ use crate::render::{BodyVisitor, Renderer};
 use crate::scan::{self, SourceSet};
 use crate::search::{self, SearchOptions};
 
-/// A one-shot build of more notes than this keeps their Markdown compressed between stages (at
-/// ~10 KB a note, 20k notes are ~200 MB of text).
+/// A one-shot build of more notes than this keeps their events' tapes compressed between stages
+/// (at ~10 KB a note, 20k notes are ~200 MB of tape).
 const COMPRESS_ABOVE_NOTES: usize = 20_000;
 
 /// Options that change what is built.
@@ -260,7 +260,7 @@ fn rebuild_into(
     progress.set_length(sources.notes.len() as u64);
     let tick = || progress.inc(1);
     let parsed = timings.measure("parse", || {
-        // A one-shot build of a large site keeps each note's text compressed: render and search
+        // A one-shot build of a large site keeps each note's tape compressed: render and search
         // are the only stages that read it again, and compressed it takes a third of the memory
         // (the text was the largest part of a 50k-note build's peak). It costs ~5% of the build's
         // time, which smaller sites, whose texts fit easily, need not pay.

@@ -1,12 +1,13 @@
 //! Markdown: one pass over pulldown-cmark's events that collects what the other stages read (headings
-//! with ids, links and images with positions, plain text, a summary) and keeps the Markdown, from which
-//! rendering and indexing get the same events again.
+//! with ids, links and images with positions, plain text, a summary) and keeps the events on a
+//! [`Tape`], from which rendering and indexing read them again.
 
 use pulldown_cmark::{Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd};
 use std::borrow::Cow;
 use std::collections::HashSet;
 
 use super::sentence::sentence_at;
+use super::tape::{Mark, Tape};
 use crate::diag::{LineIndex, Position};
 
 /// A heading with its stable, unique id.
@@ -51,12 +52,11 @@ pub struct ImageRef {
 /// The parsed body of one note.
 #[derive(Debug, Clone, Default)]
 pub struct Body {
-    /// The body's Markdown (the file after its front matter). Rendering and indexing parse it again
-    /// through [`Body::events`]: kept as owned events, the notes of a 10k-note site took 280 MB more
-    /// at the peak and more CPU time to allocate than parsing them again takes.
-    markdown: Markdown,
-    /// The events of a leading `# Title` heading, which [`Body::events`] leaves out.
-    title_events: std::ops::Range<usize>,
+    /// The body's events as parse saw them, less a leading `# Title` heading, for rendering and
+    /// indexing (see [`Body::tape`]). On a tape rather than as owned `Event`s, which took 280 MB
+    /// more at the peak of a 10k-note build and more time to allocate than parsing again took; and
+    /// rather than as Markdown parsed again, which was 9% of a build.
+    events: Events,
     pub headings: Vec<Heading>,
     pub links: Vec<Link>,
     pub images: Vec<ImageRef>,
@@ -67,62 +67,68 @@ pub struct Body {
     pub leading_title: Option<String>,
 }
 
-/// A body's Markdown: its text, or the text LZ4-compressed while no stage reads it.
+/// A body's events: their tape, or the tape LZ4-compressed while no stage reads it.
 #[derive(Debug, Clone)]
-enum Markdown {
-    Text(String),
-    Compressed(Box<[u8]>),
+enum Events {
+    Tape(Tape),
+    Compressed {
+        codes: Box<[u8]>,
+        text: Box<[u8]>,
+        count: u32,
+    },
 }
 
-impl Default for Markdown {
-    fn default() -> Markdown {
-        Markdown::Text(String::new())
+impl Default for Events {
+    fn default() -> Events {
+        Events::Tape(Tape::default())
     }
 }
 
 impl Body {
-    /// The body's Markdown, for [`Body::events`].
-    pub fn markdown(&self) -> Cow<'_, str> {
-        match &self.markdown {
-            Markdown::Text(text) => Cow::Borrowed(text),
-            Markdown::Compressed(bytes) => Cow::Owned(decompress(bytes)),
+    /// The body's events (read them with [`Tape::events`]): pulldown-cmark's events for the
+    /// Markdown, as parse saw them, less a leading title heading.
+    pub fn tape(&self) -> Cow<'_, Tape> {
+        match &self.events {
+            Events::Tape(tape) => Cow::Borrowed(tape),
+            Events::Compressed { codes, text, count } => {
+                Cow::Owned(decompress(codes, text, *count))
+            }
         }
     }
 
-    /// The length of the Markdown in bytes, or of its compressed form.
-    pub fn markdown_size(&self) -> usize {
-        match &self.markdown {
-            Markdown::Text(text) => text.len(),
-            Markdown::Compressed(bytes) => bytes.len(),
+    /// The size of the events' tape in bytes, or of its compressed form.
+    pub fn tape_size(&self) -> usize {
+        match &self.events {
+            Events::Tape(tape) => tape.len(),
+            Events::Compressed { codes, text, .. } => codes.len() + text.len(),
         }
     }
 
-    /// pulldown-cmark's events for this body's `markdown` (from [`Body::markdown`]), as parse saw
-    /// them, less a leading title heading.
-    pub fn events<'m>(&self, markdown: &'m str) -> impl Iterator<Item = Event<'m>> {
-        let skipped = self.title_events.clone();
-        Parser::new_ext(markdown, options())
-            .enumerate()
-            .filter(move |(index, _)| !skipped.contains(index))
-            .map(|(_, event)| event)
-    }
-
-    /// Keeps the Markdown LZ4-compressed (about a third of its size on technical prose) until a
-    /// stage reads it: a one-shot build of a large site holds every note's text from parse to
+    /// Keeps the events LZ4-compressed (about a third of their size on technical prose) until a
+    /// stage reads them: a one-shot build of a large site holds every note's text from parse to
     /// search, and at 50k notes that text was a quarter of the peak.
     pub fn compress(&mut self) {
-        if let Markdown::Text(text) = &self.markdown {
-            let bytes = lz4_flex::compress_prepend_size(text.as_bytes());
-            self.markdown = Markdown::Compressed(bytes.into_boxed_slice());
+        if let Events::Tape(tape) = &self.events {
+            let (codes, text) = tape.parts();
+            let compress = |bytes| lz4_flex::compress_prepend_size(bytes).into_boxed_slice();
+            self.events = Events::Compressed {
+                codes: compress(codes),
+                text: compress(text.as_bytes()),
+                count: tape.count(),
+            };
         }
     }
 }
 
-/// The text [`Body::compress`] compressed. The buffer is the build's own, so it does not fail; if
+/// The tape [`Body::compress`] compressed. The buffer is the build's own, so it does not fail; if
 /// it ever did, the page would show less text rather than the build panic.
-fn decompress(bytes: &[u8]) -> String {
-    let raw = lz4_flex::decompress_size_prepended(bytes).unwrap_or_default();
-    String::from_utf8(raw).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+fn decompress(codes: &[u8], text: &[u8], count: u32) -> Tape {
+    let codes = lz4_flex::decompress_size_prepended(codes);
+    let text = lz4_flex::decompress_size_prepended(text).map(String::from_utf8);
+    match (codes, text) {
+        (Ok(codes), Ok(Ok(text))) => Tape::from_parts(codes, text, count),
+        _ => Tape::default(),
+    }
 }
 
 pub fn options() -> Options {
@@ -147,18 +153,17 @@ pub fn parse_body(file_text: &str, body_offset: usize, title_hint: Option<&str>)
         text: String::with_capacity(body.len()),
         ..Collector::default()
     };
-    collector.body.markdown = Markdown::Text(body.to_string());
-    for (index, (event, range)) in Parser::new_ext(body, options())
-        .into_offset_iter()
-        .enumerate()
-    {
-        collector.leading.see(index, &event);
+    let mut tape = Tape::for_markdown(body.len());
+    for (event, range) in Parser::new_ext(body, options()).into_offset_iter() {
+        let start = tape.mark();
+        tape.push(&event);
+        collector.leading.see(start, tape.mark(), &event);
         // Worked out only for the events that keep it (headings, links, images): for every event
         // it was 2% of a large build.
         let position = || lines.position(file_text, body_offset + range.start);
         collector.event(&event, position);
     }
-    collector.finish(title_hint)
+    collector.finish(tape, title_hint)
 }
 
 /// Ids the page templates use for their own parts; a heading named "Related" becomes `related-1`.
@@ -202,22 +207,24 @@ struct Collector {
     leading: LeadingTitle,
 }
 
-/// Where the events of an opening `# Heading` are, worked out as the events go by (a second
-/// parser over the body only to look at its start cost 2% of a large build).
+/// Where the events of an opening `# Heading` are on the tape, worked out as the events go by (a
+/// second parser over the body only to look at its start cost 2% of a large build).
 #[derive(Default)]
 enum LeadingTitle {
     /// Nothing but HTML blocks (a comment, an anchor) and soft breaks so far.
     #[default]
     Looking,
-    /// Inside a level-1 heading that opened the body, at this event.
-    Open(usize),
-    Found(std::ops::Range<usize>),
+    /// Inside a level-1 heading that opened the body, which starts here on the tape.
+    Open(Mark),
+    /// The heading's start and end on the tape.
+    Found(Mark, Mark),
     /// The body opens with something else.
     Absent,
 }
 
 impl LeadingTitle {
-    fn see(&mut self, index: usize, event: &Event<'_>) {
+    /// `event`, just written to the tape between `start` and `end`.
+    fn see(&mut self, start: Mark, end: Mark, event: &Event<'_>) {
         match (&*self, event) {
             (
                 LeadingTitle::Looking,
@@ -232,10 +239,10 @@ impl LeadingTitle {
                     level: HeadingLevel::H1,
                     ..
                 }),
-            ) => *self = LeadingTitle::Open(index),
+            ) => *self = LeadingTitle::Open(start),
             (LeadingTitle::Looking, _) => *self = LeadingTitle::Absent,
-            (&LeadingTitle::Open(start), Event::End(TagEnd::Heading(_))) => {
-                *self = LeadingTitle::Found(start..index + 1)
+            (&LeadingTitle::Open(open), Event::End(TagEnd::Heading(_))) => {
+                *self = LeadingTitle::Found(open, end)
             }
             _ => {}
         }
@@ -384,27 +391,31 @@ impl Collector {
         self.block_text = text;
     }
 
-    fn finish(mut self, title_hint: Option<&str>) -> (Body, String) {
+    fn finish(mut self, mut tape: Tape, title_hint: Option<&str>) -> (Body, String) {
         self.flush_block();
         self.body.word_count = count_words(&self.text);
-        if let LeadingTitle::Found(events) = std::mem::take(&mut self.leading) {
-            take_leading_title(&mut self.body, events, title_hint);
+        if let LeadingTitle::Found(start, end) = std::mem::take(&mut self.leading) {
+            if take_leading_title(&mut self.body, title_hint) {
+                tape.cut(start, end);
+            }
         }
+        tape.shrink_to_fit();
+        self.body.events = Events::Tape(tape);
         (self.body, self.text)
     }
 }
 
-/// Leaves an opening `# Heading` (its `events`) out of the body when it is, or stands for, the
-/// note's title.
-fn take_leading_title(body: &mut Body, events: std::ops::Range<usize>, title_hint: Option<&str>) {
+/// Takes an opening `# Heading` as the note's title when it is, or stands for, the title; the
+/// caller then leaves its events out of the body.
+fn take_leading_title(body: &mut Body, title_hint: Option<&str>) -> bool {
     let Some(heading) = body.headings.first() else {
-        return;
+        return false;
     };
     if title_hint.is_some_and(|t| !t.eq_ignore_ascii_case(&heading.title)) {
-        return;
+        return false;
     }
-    body.title_events = events;
     body.leading_title = Some(body.headings.remove(0).title);
+    true
 }
 
 /// The words in `text`: runs of bytes between ASCII whitespace. The count only sets a note's
@@ -533,20 +544,21 @@ mod tests {
             )
         };
         let texts = |body: &Body| -> Vec<String> {
-            body.events(&body.markdown())
+            body.tape()
+                .events()
                 .filter_map(|e| match e {
                     Event::Text(t) => Some(t.to_string()),
                     _ => None,
                 })
                 .collect()
         };
-        assert!(!body.events(&body.markdown()).any(|e| is_h1(&e)));
+        assert!(!body.tape().events().any(|e| is_h1(&e)));
         assert_eq!(texts(&body), ["Text.", "Part"]);
         // A different front-matter title keeps the heading.
         let kept = parse_body("# Other\n", 0, Some("Title")).0;
         assert!(kept.leading_title.is_none());
         assert_eq!(kept.headings.len(), 1);
-        assert!(kept.events(&kept.markdown()).any(|e| is_h1(&e)));
+        assert!(kept.tape().events().any(|e| is_h1(&e)));
         assert_eq!(texts(&kept), ["Other"]);
         // HTML before the heading does not hide it; a paragraph does.
         let after_html = parse("<!-- note -->\n# My Title\n\nText.\n");
@@ -579,32 +591,38 @@ mod tests {
     }
 
     #[test]
-    fn a_compressed_body_gives_the_same_text_and_events() {
+    fn the_tape_holds_the_events_of_a_second_parse() {
+        let text = "<!-- c -->\n# Title\n\nSome *text* [link](a.md) ![i](b.png) with ünïcode \"and\" `code`.\n\n```rust\nfn main() {}\n```\n";
+        let (body, _) = parse_body(text, 0, None);
+        let mut parsed: Vec<Event<'_>> = Parser::new_ext(text, options()).collect();
+        // The leading title's events (start, text, end) are left out; the comment before it stays.
+        parsed.drain(3..6);
+        assert!(matches!(parsed[3], Event::Start(Tag::Paragraph)));
+        assert_eq!(body.tape().events().collect::<Vec<_>>(), parsed);
+    }
+
+    #[test]
+    fn a_compressed_body_gives_the_same_events() {
         let text =
             "# Title\n\nSome *text* with ünïcode and `code`.\n\n```rust\nfn main() {}\n```\n"
                 .repeat(20);
         let (mut body, _) = parse_body(&text, 0, Some("Title"));
-        let events: Vec<String> = body
-            .events(&body.markdown())
-            .map(|e| format!("{e:?}"))
-            .collect();
-        let size = body.markdown_size();
+        let events: Vec<String> = body.tape().events().map(|e| format!("{e:?}")).collect();
+        // The title's three events (start, text, end) are left out.
+        assert_eq!(events.len(), Parser::new_ext(&text, options()).count() - 3);
+        let size = body.tape_size();
         body.compress();
         assert!(
-            body.markdown_size() < size / 2,
+            body.tape_size() < size / 2,
             "{} of {size}",
-            body.markdown_size()
+            body.tape_size()
         );
-        assert_eq!(body.markdown(), text.as_str());
-        let again: Vec<String> = body
-            .events(&body.markdown())
-            .map(|e| format!("{e:?}"))
-            .collect();
+        let again: Vec<String> = body.tape().events().map(|e| format!("{e:?}")).collect();
         assert_eq!(again, events);
         body.compress();
         assert_eq!(
-            body.markdown(),
-            text.as_str(),
+            body.tape().events().count(),
+            events.len(),
             "compressing twice changes nothing"
         );
     }

@@ -4,6 +4,7 @@
 pub mod frontmatter;
 pub mod markdown;
 mod sentence;
+pub mod tape;
 pub mod terms;
 
 use rayon::prelude::*;
@@ -104,7 +105,7 @@ pub struct PreviousParse {
 /// Reads and parses every note in parallel, reusing `previous` results for paths `is_unchanged`
 /// accepts (so `serve` re-reads only the notes that changed). Drafts are kept: the link graph hides
 /// them unless asked for, so links to them are not reported as broken. Results are in `sources` order.
-/// With `compress`, each note's Markdown is compressed as soon as it is parsed (see
+/// With `compress`, each note's events are compressed as soon as it is parsed (see
 /// [`Body::compress`]), so the texts of all notes are never in memory at once.
 pub fn parse_all(
     sources: &Arc<[SourceFile]>,

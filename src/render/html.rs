@@ -1,5 +1,6 @@
-//! Note body to HTML: replays the body's events (parsed again from its Markdown), swapping in resolved link targets, image markup
-//! ([`super::picture`], or a placeholder), heading ids with self-links and highlighted code blocks.
+//! Note body to HTML: replays the body's events (read from its tape), swapping in resolved link
+//! targets, image markup ([`super::picture`], or a placeholder), heading ids with self-links and
+//! highlighted code blocks.
 //! A paragraph holding nothing but images (the usual screenshot) becomes one block `<figure>` per image
 //! instead of a `<p>`, so each can carry a caption and its OCR text.
 
@@ -41,12 +42,9 @@ struct Replay<'a> {
 impl BodyRenderer<'_> {
     /// The HTML of note `id` as seen from a page whose root prefix is `root`.
     pub fn render(&self, id: NoteId, root: &str) -> String {
-        let body = &self.site.notes[id].body;
-        let markdown = body.markdown();
-        // About one event per 20 bytes of Markdown: sized once rather than regrown (and copied)
-        // from empty.
-        let mut events: Vec<Event<'_>> = Vec::with_capacity(markdown.len() / 16);
-        events.extend(body.events(&markdown));
+        let tape = self.site.notes[id].body.tape();
+        let mut events: Vec<Event<'_>> = Vec::with_capacity(tape.count() as usize);
+        events.extend(tape.events());
         if let Some((visit, output)) = self.visit {
             visit(id, &events, output);
         }

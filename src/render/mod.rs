@@ -186,7 +186,7 @@ impl Renderer {
     }
 }
 
-/// Sees a rendered note's body events ([`crate::parse::markdown::Body::events`]), and the output
+/// Sees a rendered note's body events ([`crate::parse::markdown::Body::tape`]), and the output
 /// its page goes to: the search stage reads the same events, and parsing once serves both.
 pub type BodyVisitor<'v> = dyn Fn(NoteId, &[Event<'_>], &Output) + Sync + 'v;
 

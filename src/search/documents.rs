@@ -1,6 +1,6 @@
-//! Search documents made during the render stage of a one-shot build: the render pass parses each
-//! note's Markdown anyway, and handing its events here spares the search stage parsing every note
-//! a third time (parse, render, search): 6% of a build's instructions.
+//! Search documents made during the render stage of a one-shot build: the render pass reads each
+//! note's events anyway, and handing them here spares the search stage reading (before the tapes,
+//! parsing) every note once more: 6% of a build's instructions.
 
 use pulldown_cmark::Event;
 use std::sync::{Arc, Mutex};
@@ -46,7 +46,7 @@ impl<'s> Documents<'s> {
         }
     }
 
-    /// Makes note `id`'s document from `events` (its body as `Body::events` gives them) and stores
+    /// Makes note `id`'s document from `events` (its body's tape, as the render stage read it) and stores
     /// its fragment in `output`, as [`super::build`] does for a one-shot build.
     pub fn add(&self, id: NoteId, events: &[Event<'_>], output: &Output) {
         let Some(at) = self.doc_ids.get(id).copied().flatten() else {

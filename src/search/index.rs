@@ -288,13 +288,13 @@ pub fn document(
     url: &str,
     ocr: &[Option<&str>],
 ) -> (DocTerms, Fragment) {
-    let markdown = note.body.markdown();
-    let f = fields(note, url, ocr, note.body.events(&markdown));
+    let tape = note.body.tape();
+    let f = fields(note, url, ocr, tape.events());
     weigh(tokenizer, doc, note, f)
 }
 
-/// [`document`] from the note's events as the render stage parsed them (`Body::events`), which
-/// spares parsing its Markdown once more.
+/// [`document`] from the note's events as the render stage read them (`Body::tape`), which spares
+/// reading them once more.
 pub fn document_from_events(
     tokenizer: &Tokenizer,
     doc: &mut Weights,
@@ -491,10 +491,8 @@ mod timing {
         let texts: Vec<String> = notes
             .iter()
             .map(|note| {
-                let markdown = note.body.markdown();
-                fields(note, "x", &[], note.body.events(&markdown))
-                    .fragment
-                    .x
+                let tape = note.body.tape();
+                fields(note, "x", &[], tape.events()).fragment.x
             })
             .collect();
         let n: usize = texts.iter().map(String::len).sum();

@@ -638,8 +638,8 @@ mod tests {
             let made = from_render.then(|| Documents::new(&site, &assets, options));
             for id in made.iter().flat_map(|_| site.visible().step_by(2)) {
                 let body = &site.notes[id].body;
-                let markdown = body.markdown();
-                let events: Vec<_> = body.events(&markdown).collect();
+                let tape = body.tape();
+                let events: Vec<_> = tape.events().collect();
                 made.as_ref().unwrap().add(id, &events, &output);
             }
             let (once, cache) = build(
