@@ -146,9 +146,10 @@ fn binary_identity() -> String {
     format!("notesite {} {size} {modified}", env!("CARGO_PKG_VERSION"))
 }
 
-/// What the last successful build read and wrote.
+/// What the last successful build read and wrote. `D` is how its diagnostics are held: read back
+/// as [`Diagnostic`]s, written as JSON made beforehand (see [`save`]).
 #[derive(Debug, Serialize, Deserialize)]
-pub struct Record {
+pub struct Record<D = Diagnostic> {
     format: u32,
     inputs: Inputs,
     /// Local files the notes link to or embed that are not under `img_dir`, stamped after the build.
@@ -157,7 +158,7 @@ pub struct Record {
     absent: Vec<PathBuf>,
     /// Every output file, relative to `out_dir`.
     outputs: Vec<Option<Stamp>>,
-    pub diagnostics: Vec<Diagnostic>,
+    pub diagnostics: Vec<D>,
     pub notes: usize,
 }
 
@@ -217,18 +218,28 @@ pub fn save(config: &Config, inputs: Inputs, done: Outcome<'_>) -> io::Result<()
         .filter(|p| !images.contains(p.as_path()))
         .map(|p| Stamp::of(p, p.clone()))
         .collect();
-    let outputs = done
-        .outputs
-        .par_iter()
-        .map(|p| Stamp::of(&config.out_dir.join(p), PathBuf::from(p)))
-        .collect();
+    let stamp_outputs = || {
+        done.outputs
+            .par_iter()
+            .map(|p| Stamp::of(&config.out_dir.join(p), PathBuf::from(p)))
+            .collect()
+    };
+    // Each diagnostic's JSON is made beside the stamps, in parallel, where writing the record made
+    // them one after another at its end (30k warnings at 10k notes: 21 ms on one core).
+    let diagnostics_json = || {
+        done.diagnostics
+            .par_iter()
+            .map(|d| serde_json::value::to_raw_value(d).map_err(io::Error::other))
+            .collect::<io::Result<Vec<_>>>()
+    };
+    let (outputs, diagnostics) = rayon::join(stamp_outputs, diagnostics_json);
     let record = Record {
         format: FORMAT,
         inputs,
         linked,
         absent: done.absent.to_vec(),
         outputs,
-        diagnostics: done.diagnostics,
+        diagnostics: diagnostics?,
         notes: done.notes,
     };
     let path = record_path(config);
