@@ -310,7 +310,7 @@ fn rebuild_into(
     });
     diagnostics.extend(diags);
     let search_options = SearchOptions::for_language(&config.site.language);
-    // A one-shot build makes the search documents from the events the render pass parses. `serve`
+    // A one-shot build makes the search documents from the events the render pass reads. `serve`
     // does not: most of its renders are of notes whose search documents are cached.
     let documents =
         (!keep_for_next).then(|| search::Documents::new(&site, &assets, search_options));

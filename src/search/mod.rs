@@ -1,7 +1,7 @@
 //! Search-index stage: builds the client-side search index from the parsed notes of a [`Site`] (never
 //! from rendered HTML) and returns the files to add to the output, under `search/`. Reads `Site`
 //! only; `theme/search.js` is the matching reader (tokenizer, ranking and UI). In a one-shot build
-//! the per-note documents are made earlier, from the events the render pass parses ([`Documents`]).
+//! the per-note documents are made earlier, from the events the render pass reads ([`Documents`]).
 //!
 //! Layout: `search/meta.js` (shard table, a few KB), `search/t/<n>.js` (term-range shards of
 //! postings), `search/f/<doc>.js` (one fragment per note: title, URL, headings, plain text for
