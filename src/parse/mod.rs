@@ -6,6 +6,7 @@ pub mod markdown;
 mod sentence;
 pub mod tape;
 pub mod terms;
+mod words;
 
 use rayon::prelude::*;
 use std::collections::HashMap;
