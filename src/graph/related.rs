@@ -162,14 +162,21 @@ pub(super) struct Candidate {
     connector: Option<NoteId>,
     link_score: f64,
     pub(super) cosine: f64,
+    /// The ranked note itself or one it links with.
+    excluded: bool,
 }
 
 /// The candidates of the note being ranked, found through a table with a slot per note: ranking
 /// touches about a thousand candidates per note on a 10k-note site, and hashing them was most of
-/// the stage. One per thread, cleared between notes.
+/// the stage. One per thread, cleared between notes, with the buffers the ranking reuses.
 pub(super) struct Candidates {
     slot: Vec<u32>,
     list: Vec<(NoteId, Candidate)>,
+    /// (score, note) of the candidates that may be shown: sorted as pairs, not as whole
+    /// candidates three times their size (selecting the best was half of the ranking).
+    scored: Vec<(f64, NoteId)>,
+    /// The ranked note's text vector by term hash, for the shared terms of each reason.
+    by_hash: Vec<(u64, f64)>,
 }
 
 impl Candidates {
@@ -179,6 +186,8 @@ impl Candidates {
         Candidates {
             slot: vec![Self::EMPTY; notes],
             list: Vec::new(),
+            scored: Vec::new(),
+            by_hash: Vec::new(),
         }
     }
 
@@ -190,6 +199,19 @@ impl Candidates {
             self.list.push((note, Candidate::default()));
         }
         &mut self.list[slot as usize].1
+    }
+
+    fn get(&self, note: NoteId) -> Option<&Candidate> {
+        let slot = *self.slot.get(note)?;
+        (slot != Self::EMPTY).then(|| &self.list[slot as usize].1)
+    }
+
+    /// Keeps `note` out of the ranking if it is a candidate.
+    fn exclude(&mut self, note: NoteId) {
+        let slot = self.slot[note];
+        if slot != Self::EMPTY {
+            self.list[slot as usize].1.excluded = true;
+        }
     }
 
     fn clear(&mut self) {
@@ -211,61 +233,95 @@ impl Ranker<'_> {
 
     fn rank(&self, id: NoteId, candidates: &mut Candidates) -> Vec<Related> {
         candidates.clear();
-        let neighbours = self.neighbours;
-        let linked = |other: &NoteId| neighbours[id].binary_search(other).is_ok();
-        for &near in &neighbours[id] {
-            for &second in &neighbours[near] {
-                if second != id && !linked(&second) {
-                    let candidate = candidates.entry(second);
-                    candidate.link_score += 0.4;
-                    candidate.connector.get_or_insert(near);
-                }
+        let linked = &self.neighbours[id];
+        for &near in linked {
+            for &second in &self.neighbours[near] {
+                let candidate = candidates.entry(second);
+                candidate.link_score += 0.4;
+                candidate.connector.get_or_insert(near);
             }
         }
         self.text.add_cosines(id, candidates);
         self.add_topic_weights(id, candidates);
-        let mut ranked: Vec<(f64, NoteId, Candidate)> = Vec::with_capacity(candidates.list.len());
-        ranked.extend(
+        // The note itself and the notes it links with are never suggested: marked once each
+        // rather than looked up in the (sorted) links for every candidate.
+        candidates.exclude(id);
+        for &other in linked {
+            candidates.exclude(other);
+        }
+        let best = self.best(candidates);
+        let related = self.with_reasons(id, &best, candidates);
+        candidates.scored = best;
+        related
+    }
+
+    /// The best-scored candidates, best first (taking the buffer in `candidates`).
+    fn best(&self, candidates: &mut Candidates) -> Vec<(f64, NoteId)> {
+        let hidden = self.input.hidden;
+        let mut scored = std::mem::take(&mut candidates.scored);
+        scored.clear();
+        scored.extend(
             candidates
                 .list
                 .iter()
-                .map(|&(other, c)| (self.score(&c), other, c))
-                .filter(|&(score, other, _)| {
-                    other != id && !self.input.hidden[other] && !linked(&other) && score > 0.05
-                }),
+                .filter(|(other, c)| !c.excluded && !hidden[*other])
+                .map(|(other, c)| (self.score(c), *other))
+                .filter(|&(score, _)| score > 0.05),
         );
         // Ties go to the note first in path order (note ids follow path order): a total order, so
         // the result never depends on the order candidates were found in. Only the best few need
-        // sorting; a candidate is dropped below only when nothing links it, which the best rarely lack.
-        let order = |(x, a, _): &(f64, NoteId, Candidate), (y, b, _): &(f64, NoteId, Candidate)| {
-            y.total_cmp(x).then(a.cmp(b))
-        };
-        if ranked.len() > SORTED_CANDIDATES {
-            ranked.select_nth_unstable_by(SORTED_CANDIDATES - 1, order);
-            ranked.truncate(SORTED_CANDIDATES);
+        // sorting; a candidate is dropped later only when nothing links it, which the best rarely lack.
+        let order = |(x, a): &(f64, NoteId), (y, b): &(f64, NoteId)| y.total_cmp(x).then(a.cmp(b));
+        if scored.len() > SORTED_CANDIDATES {
+            scored.select_nth_unstable_by(SORTED_CANDIDATES - 1, order);
+            scored.truncate(SORTED_CANDIDATES);
         }
-        ranked.sort_unstable_by(order);
-        // Extended into a list of its own size: `ranked.into_iter().collect()` would reuse
-        // `ranked`'s buffer, sized for every candidate, and keep ~35 KB per note for the build.
+        scored.sort_unstable_by(order);
+        scored
+    }
+
+    /// The first [`MAX_RELATED`] of `best` that have a reason to be shown, with it.
+    fn with_reasons(
+        &self,
+        id: NoteId,
+        best: &[(f64, NoteId)],
+        candidates: &mut Candidates,
+    ) -> Vec<Related> {
+        candidates.by_hash.clear();
         let mut related = Vec::with_capacity(MAX_RELATED);
-        related.extend(
-            ranked
-                .into_iter()
-                .filter_map(|(score, note, candidate)| {
-                    let reason = self.reason(id, note, &candidate)?;
-                    Some(Related {
-                        note,
-                        reason,
-                        score,
-                    })
-                })
-                .take(MAX_RELATED),
-        );
+        for &(score, note) in best {
+            if related.len() == MAX_RELATED {
+                break;
+            }
+            let Some(&candidate) = candidates.get(note) else {
+                continue;
+            };
+            if candidate.cosine > 0.05 && candidates.by_hash.is_empty() {
+                candidates
+                    .by_hash
+                    .extend_from_slice(self.text.vector_of(id));
+                candidates.by_hash.sort_unstable_by_key(|&(term, _)| term);
+            }
+            if let Some(reason) = self.reason(id, &candidates.by_hash, note, &candidate) {
+                related.push(Related {
+                    note,
+                    reason,
+                    score,
+                });
+            }
+        }
         related
     }
 
     /// The two strongest reasons, strongest first; `None` when nothing worth saying links them.
-    fn reason(&self, id: NoteId, other: NoteId, candidate: &Candidate) -> Option<String> {
+    /// `by_hash`: note `id`'s text vector sorted by term hash.
+    fn reason(
+        &self,
+        id: NoteId,
+        by_hash: &[(u64, f64)],
+        other: NoteId,
+        candidate: &Candidate,
+    ) -> Option<String> {
         let topics = self.input.topics;
         let mut reasons: Vec<(f64, String)> = Vec::new();
         let telling: Vec<&str> = topics.of_note[id]
@@ -287,7 +343,9 @@ impl Ranker<'_> {
             ));
         }
         if candidate.cosine > 0.05 {
-            let terms = self.text.shared_terms(self.input.notes, id, other, 3);
+            let terms = self
+                .text
+                .shared_terms(self.input.notes, (id, by_hash), other, 3);
             if !terms.is_empty() {
                 reasons.push((
                     1.5 * candidate.cosine,

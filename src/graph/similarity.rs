@@ -253,27 +253,23 @@ impl TextIndex {
         notes
     }
 
-    /// Up to `max` terms the vectors of `a` and `b` share, strongest first, as words of `a`.
+    /// Up to `max` terms the vectors of `a` and `b` share, strongest first, as words of `a`;
+    /// `a` comes with its vector sorted by term hash, made once for all the notes it is compared
+    /// with (vectors hold at most TERMS_PER_NOTE terms: searching by halves beats building a map).
     pub(super) fn shared_terms<'n>(
         &self,
         notes: &'n [Box<Note>],
-        a: NoteId,
+        (a, a_by_hash): (NoteId, &[(u64, f64)]),
         b: NoteId,
         max: usize,
     ) -> Vec<&'n str> {
-        // Vectors hold at most TERMS_PER_NOTE terms: a copy of one sorted by hash and searched by
-        // halves for each term of the other beats building a map, and scanning it each time
-        // (48 × 48 comparisons).
-        let mut other = self.vectors[b].clone();
-        other.sort_unstable_by_key(|&(t, _)| t);
         let terms = &notes[a].terms;
-        let mut shared: Vec<(f64, &str)> = self.vectors[a]
+        let mut shared: Vec<(f64, &str)> = self.vectors[b]
             .iter()
             .filter_map(|(t, w)| {
-                let at = other.binary_search_by_key(t, |&(t2, _)| t2).ok()?;
-                let w2 = other[at].1;
+                let at = a_by_hash.binary_search_by_key(t, |&(t2, _)| t2).ok()?;
                 let k = terms.hashes.binary_search(t).ok()?;
-                Some((w * w2, terms.text(k)))
+                Some((a_by_hash[at].1 * w, terms.text(k)))
             })
             .collect();
         shared.sort_by(|x, y| y.0.total_cmp(&x.0).then_with(|| x.1.cmp(y.1)));
