@@ -4,6 +4,7 @@
 
 mod cache;
 mod html;
+mod nav;
 mod picture;
 pub mod theme;
 mod topicmap;
@@ -288,6 +289,8 @@ impl<'a> PageRenderer<'a> {
         kind: &'static str,
         nav: (Option<NoteId>, &[TopicId]),
     ) -> Common<'a> {
+        let topics = self.views.nav(nav.0, nav.1, root);
+        let shown_topic = (kind == "topic").then(|| nav.1.first().copied()).flatten();
         Common {
             site: &self.config.site,
             root,
@@ -299,7 +302,8 @@ impl<'a> PageRenderer<'a> {
                 .as_ref()
                 .map(|b| format!("{b}/{}", file.trim_end_matches("index.html"))),
             assets: &self.r.asset_urls,
-            nav: self.views.nav(nav.0, nav.1, root),
+            nav_html: self.views.nav_html(&topics, root, shown_topic),
+            nav: topics,
         }
     }
 

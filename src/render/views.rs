@@ -25,6 +25,8 @@ pub struct Common<'a> {
     pub canonical: Option<String>,
     pub assets: &'a BTreeMap<String, String>,
     pub nav: Vec<NavTopic<'a>>,
+    /// `nav` as the default sidebar lists it (see [`nav_html`]).
+    pub nav_html: String,
 }
 
 #[derive(Serialize)]
@@ -301,6 +303,19 @@ impl<'a> Views<'a> {
             html.push_str("</a></li>");
         }
         html
+    }
+
+    /// [`Views::nav`] as the default `base.html` lists it, for a page showing topic `shown_topic`
+    /// (a topic page) or not.
+    pub fn nav_html(
+        &self,
+        nav: &[NavTopic<'_>],
+        root: &str,
+        shown_topic: Option<TopicId>,
+    ) -> String {
+        let shown_url =
+            shown_topic.map(|t| self.site.urls.topic_url(&self.site.topics.list[t].slug));
+        super::nav::nav_html(nav, root, shown_url.as_deref())
     }
 
     fn nav_position(&self, topic: TopicId, note: NoteId) -> Option<usize> {
