@@ -51,23 +51,44 @@ pub struct Inputs {
     images: Vec<Option<Stamp>>,
 }
 
+/// The config, templates and theme by content: hashed before the renderer reads them, so a file
+/// saved in between makes the next build a full one rather than leave a page built from the old file.
+pub struct SiteFiles(Vec<(PathBuf, String)>);
+
+impl SiteFiles {
+    pub fn hash(config: &Config) -> SiteFiles {
+        let mut paths = vec![config.root.join(CONFIG_FILE)];
+        for dir in ["templates", "theme"] {
+            paths.extend(files_under(&config.root.join(dir)));
+        }
+        SiteFiles(
+            paths
+                .into_par_iter()
+                .map(|path| {
+                    let hash = content_hash(&path);
+                    (path, hex_or_absent(hash))
+                })
+                .collect(),
+        )
+    }
+}
+
 impl Inputs {
     /// Everything but the notes: the config, templates and theme by content, the images by stamp.
     /// The notes are added by [`Inputs::hash_notes`] before the build, or by
     /// [`Inputs::add_notes`] from the hashes the parse stage took. `options` names everything from
     /// the command line that changes the output.
     pub fn read_except_notes(config: &Config, sources: &SourceSet, options: &str) -> Inputs {
-        let mut paths = vec![config.root.join(CONFIG_FILE)];
-        for dir in ["templates", "theme"] {
-            paths.extend(files_under(&config.root.join(dir)));
-        }
-        let hashed = paths
-            .into_par_iter()
-            .map(|path| {
-                let hash = content_hash(&path);
-                (path, hex_or_absent(hash))
-            })
-            .collect();
+        Inputs::with_site_files(SiteFiles::hash(config), config, sources, options)
+    }
+
+    /// [`Inputs::read_except_notes`] from the config, templates and theme hashed earlier.
+    pub fn with_site_files(
+        files: SiteFiles,
+        config: &Config,
+        sources: &SourceSet,
+        options: &str,
+    ) -> Inputs {
         let images = sources
             .images
             .par_iter()
@@ -79,7 +100,7 @@ impl Inputs {
                 binary_identity(),
                 config.out_dir.display()
             ),
-            hashed,
+            hashed: files.0,
             images,
         }
     }

@@ -29,17 +29,31 @@ pub fn run(args: &BuildArgs) -> Result<Outcome, Failure> {
     let notes_hashed = !args.force && fingerprint::may_be_unchanged(&config);
     // The config, templates, theme and images are taken before the build and the notes as they are
     // parsed: a file saved while the build runs makes the next build a full one.
+    let site_files = fingerprint::SiteFiles::hash(&config);
+    // A build that will not be skipped compiles the templates (5 ms) while the notes are found;
+    // one that may be skipped does not spend the CPU on it first.
+    let compiling = (!notes_hashed).then(|| {
+        let config = config.clone();
+        std::thread::spawn(move || Renderer::new(&config))
+    });
     let scan_start = Instant::now();
     let (sources, scan_diagnostics) = scan::scan(&config);
     let scan_time = scan_start.elapsed();
-    let mut inputs = fingerprint::Inputs::read_except_notes(&config, &sources, &options_key(args));
+    let mut inputs =
+        fingerprint::Inputs::with_site_files(site_files, &config, &sources, &options_key(args));
     if notes_hashed {
         inputs.hash_notes(&sources);
         if let Some(record) = fingerprint::unchanged(&config, &inputs) {
             return Ok(report_unchanged(record, args, &config, started));
         }
     }
-    let mut renderer = Renderer::new(&config).map_err(|d| Failure::Usage(d.to_string()))?;
+    let renderer = match compiling {
+        Some(thread) => thread
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+        None => Renderer::new(&config),
+    };
+    let mut renderer = renderer.map_err(|d| Failure::Usage(d.to_string()))?;
     if args.timings {
         renderer = renderer.with_profile();
     }
