@@ -31,7 +31,8 @@ pub fn nav_html(nav: &[NavTopic<'_>], root: &str, shown_url: Option<&str>) -> St
         } else {
             ""
         };
-        if topic.notes.is_empty() {
+        // `notes_html` holds an item per shown note (`notes` may be left empty).
+        if topic.notes_html.is_empty() {
             html.push_str("\n          <a class=\"nav-topic-link\"");
             href(&mut html, topic);
             html.push_str(current_page);

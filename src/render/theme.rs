@@ -59,6 +59,15 @@ pub fn template_sources(site_templates: &Path) -> Result<Vec<(String, String)>, 
     Ok(sources.into_iter().collect())
 }
 
+/// Whether `sources` (from [`template_sources`]) are exactly the built-in templates: then the
+/// renderer knows which context values they read (see `Renderer::nav_in_context`).
+pub fn are_builtin(sources: &[(String, String)]) -> bool {
+    sources.len() == TEMPLATES.len()
+        && sources
+            .iter()
+            .all(|(name, text)| TEMPLATES.iter().any(|(n, s)| n == name && s == text))
+}
+
 /// A theme file ready for output.
 #[derive(Debug, Clone)]
 pub struct ThemeFile {
@@ -160,5 +169,32 @@ mod tests {
         let (_, text) = sources.iter().find(|(n, _)| n == "404.html").unwrap();
         assert_eq!(text, "mine");
         assert!(sources.iter().any(|(n, _)| n == "base.html"));
+    }
+
+    #[test]
+    fn the_built_in_templates_are_recognised_and_read_no_nav_list() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(are_builtin(&template_sources(dir.path()).unwrap()));
+        // A copy of a built-in template is still the built-in set; a changed or extra one is not.
+        for (name, text) in &TEMPLATES[..2] {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        assert!(are_builtin(&template_sources(dir.path()).unwrap()));
+        std::fs::write(dir.path().join("extra.html"), "x").unwrap();
+        assert!(!are_builtin(&template_sources(dir.path()).unwrap()));
+        std::fs::remove_file(dir.path().join("extra.html")).unwrap();
+        std::fs::write(dir.path().join("404.html"), "mine").unwrap();
+        assert!(!are_builtin(&template_sources(dir.path()).unwrap()));
+        // The renderer leaves `nav` out of the built-in templates' context: none may read it
+        // (only `nav_html`). Every identifier inside a `{{ }}` or `{% %}` tag is checked.
+        for (name, text) in TEMPLATES {
+            let opens = text.match_indices("{{").chain(text.match_indices("{%"));
+            for (at, _) in opens {
+                let tag = &text[at + 2..];
+                let tag = &tag[..tag.find(['}', '%']).unwrap_or(tag.len())];
+                let words = tag.split(|c: char| !(c.is_alphanumeric() || c == '_'));
+                assert!(!words.into_iter().any(|w| w == "nav"), "{name}: {tag}");
+            }
+        }
     }
 }

@@ -373,12 +373,14 @@ impl<'a> Views<'a> {
     }
 
     /// The sidebar for a page showing `current_note` or `current_topics`, whose root prefix is
-    /// `root`.
+    /// `root`; `with_notes`: whether to list each topic's shown notes in `notes` besides
+    /// `notes_html`.
     pub fn nav(
         &self,
         current_note: Option<NoteId>,
         current_topics: &[TopicId],
         root: &str,
+        with_notes: bool,
     ) -> Vec<NavTopic<'a>> {
         let site = self.site;
         let full = self.visible_notes <= FULL_NAV_LIMIT;
@@ -399,7 +401,8 @@ impl<'a> Views<'a> {
                 } else {
                     &[]
                 };
-                let notes: Vec<NavNote> = shown
+                let listed = if with_notes { shown } else { &[] };
+                let notes: Vec<NavNote> = listed
                     .iter()
                     .map(|&n| NavNote {
                         title: &site.notes[n].title,
