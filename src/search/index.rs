@@ -4,6 +4,7 @@
 use pulldown_cmark::{Event, Tag, TagEnd};
 use std::borrow::Borrow;
 
+use super::json;
 use super::tokenize::{Term, TermId, Tokenizer};
 use crate::parse::Note;
 
@@ -118,9 +119,30 @@ impl Fragment {
         text + text / 32 + headings + topics + 32
     }
 
-    /// Appends the fragment's JSON to `out`.
+    /// Appends the fragment's JSON to `out`: what serde_json makes of it, written by hand around
+    /// [`json::push_str`] (the note's text is most of the index's bytes).
     pub fn write_json(&self, out: &mut Vec<u8>) {
-        serde_json::to_writer(out, self).expect("fragments serialize");
+        use std::io::Write as _;
+        out.extend_from_slice(b"{\"t\":");
+        json::push_str(out, &self.t);
+        out.extend_from_slice(b",\"u\":");
+        json::push_str(out, &self.u);
+        if !self.p.is_empty() {
+            out.extend_from_slice(b",\"p\":");
+            json::push_str_array(out, self.p.iter().map(String::as_str));
+        }
+        out.extend_from_slice(b",\"h\":[");
+        for (i, (offset, level, id, title)) in self.h.iter().enumerate() {
+            let comma = if i > 0 { "," } else { "" };
+            let _ = write!(out, "{comma}[{offset},{level},");
+            json::push_str(out, id);
+            out.push(b',');
+            json::push_str(out, title);
+            out.push(b']');
+        }
+        out.extend_from_slice(b"],\"x\":");
+        json::push_str(out, &self.x);
+        out.push(b'}');
     }
 }
 
@@ -379,6 +401,30 @@ pub fn impact(tf: f32, title: f32, length: u32, avg_length: f32) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_fragment_is_written_as_serde_json_writes_it() {
+        let mut fragment = Fragment {
+            t: "Title \"q\" <b>".into(),
+            u: "notes/a b.html".into(),
+            p: Vec::new(),
+            h: vec![
+                (0, 1, "id".into(), "A\\B".into()),
+                (12, 6, "x-1".into(), "é\n".into()),
+            ],
+            x: "Line one\nline \"two\"\tend\u{1}".into(),
+        };
+        for topics in [vec![], vec!["aws".to_string(), "i\"am".to_string()]] {
+            fragment.p = topics;
+            let mut out = Vec::new();
+            fragment.write_json(&mut out);
+            assert_eq!(out, serde_json::to_vec(&fragment).unwrap());
+        }
+        fragment.h.clear();
+        let mut out = Vec::new();
+        fragment.write_json(&mut out);
+        assert_eq!(out, serde_json::to_vec(&fragment).unwrap());
+    }
     use crate::parse::parse_note;
     use crate::scan::SourceFile;
 

@@ -14,6 +14,7 @@ mod documents;
 #[cfg(test)]
 mod golden;
 mod index;
+mod json;
 mod postings;
 mod shard;
 pub mod tokenize;

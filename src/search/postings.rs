@@ -268,7 +268,7 @@ fn shard_file(entries: &[Entry], at: usize) -> ShardFile {
         t: entries.iter().map(|e| &*e.term).collect(),
         p: entries.iter().map(|e| e.text.as_str()).collect(),
     };
-    let json = serde_json::to_vec(&shard).expect("shards serialize");
+    let json = shard.to_json();
     let (first, last) = match (entries.first(), entries.last()) {
         (Some(first), Some(last)) => (first.term.clone(), last.term.clone()),
         _ => (Term::from(""), Term::from("")),

@@ -79,6 +79,21 @@ pub struct Shard<'a> {
     pub p: Vec<&'a str>,
 }
 
+impl Shard<'_> {
+    /// The shard's JSON, as serde_json writes it (by hand around [`super::json::push_str`]: terms
+    /// and postings are most of the index's bytes).
+    pub fn to_json(&self) -> Vec<u8> {
+        let bytes: usize = self.t.iter().chain(&self.p).map(|s| s.len() + 3).sum();
+        let mut json = Vec::with_capacity(bytes + 16);
+        json.extend_from_slice(b"{\"t\":");
+        super::json::push_str_array(&mut json, self.t.iter().copied());
+        json.extend_from_slice(b",\"p\":");
+        super::json::push_str_array(&mut json, self.p.iter().copied());
+        json.push(b'}');
+        json
+    }
+}
+
 /// A shard holds at least this many bytes of JSON before a term may end it...
 pub const MIN_SHARD: usize = 8 * 1024;
 /// ...then each term ends it with a chance of its size over this many bytes, so shards hold about
@@ -220,6 +235,19 @@ pub fn sort_utf16<K: AsRef<str>, T>(items: &mut [(K, T)]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_shard_is_written_as_serde_json_writes_it() {
+        for shard in [
+            Shard::default(),
+            Shard {
+                t: vec!["a", "b\"c", "日本"],
+                p: vec!["0_", "x\\y", ""],
+            },
+        ] {
+            assert_eq!(shard.to_json(), serde_json::to_vec(&shard).unwrap());
+        }
+    }
 
     #[test]
     fn postings_round_trip() {
