@@ -1,21 +1,18 @@
 //! Part of the render stage: the default sidebar (`nav_html`) as HTML, made in Rust rather than by a
 //! loop in `base.html`.
 
+use std::fmt::Write as _;
+
 use super::views::NavTopic;
 use crate::highlight::push_escaped;
 
 /// The default sidebar's topics (`nav`), each with its notes: what a loop over `nav` in `base.html`
 /// made, built here for the reason [`Views::nav_items_html`] gives (the loop's lookups were 1% of a
 /// build). `shown_url`: the URL of the topic a topic page shows, marked as the current page.
+///
+/// [`Views::nav_items_html`]: super::views::Views::nav_items_html
 pub fn nav_html(nav: &[NavTopic<'_>], root: &str, shown_url: Option<&str>) -> String {
-    use std::fmt::Write as _;
     let mut html = String::with_capacity(nav.iter().map(|t| t.notes_html.len() + 400).sum());
-    let href = |html: &mut String, topic: &NavTopic<'_>| {
-        html.push_str(" href=\"");
-        push_escaped(html, root);
-        push_escaped(html, &topic.url);
-        html.push('"');
-    };
     for topic in nav {
         html.push_str("\n        <li class=\"nav-topic");
         if topic.current {
@@ -26,46 +23,75 @@ pub fn nav_html(nav: &[NavTopic<'_>], root: &str, shown_url: Option<&str>) -> St
             let _ = write!(html, " style=\"--depth: {}\"", topic.depth);
         }
         html.push('>');
-        let current_page = if shown_url == Some(topic.url.as_str()) {
-            " aria-current=\"page\""
-        } else {
-            ""
+        let link = TopicLink {
+            topic,
+            root,
+            current_page: shown_url == Some(topic.url.as_str()),
         };
         // `notes_html` holds an item per shown note (`notes` may be left empty).
         if topic.notes_html.is_empty() {
             html.push_str("\n          <a class=\"nav-topic-link\"");
-            href(&mut html, topic);
-            html.push_str(current_page);
-            html.push('>');
-            push_escaped(&mut html, topic.name);
-            let _ = write!(html, "<span class=\"count\">{}</span></a>", topic.count);
+            link.push_opened(&mut html);
+            link.push_count(&mut html);
+            html.push_str("</a>");
         } else {
-            html.push_str("\n          <details");
-            if topic.current {
-                html.push_str(" open");
-            }
-            html.push_str(">\n            <summary><a");
-            href(&mut html, topic);
-            html.push_str(current_page);
-            html.push('>');
-            push_escaped(&mut html, topic.name);
-            let _ = write!(
-                html,
-                "</a><span class=\"count\">{}</span></summary>",
-                topic.count
-            );
-            html.push_str("\n            <ul class=\"nav-notes\">");
-            html.push_str(&topic.notes_html);
-            if topic.more > 0 {
-                html.push_str("\n              <li class=\"nav-more\"><a");
-                href(&mut html, topic);
-                let _ = write!(html, ">… {} more</a></li>", topic.more);
-            }
-            html.push_str("\n            </ul>\n          </details>");
+            push_expanded(&mut html, &link);
         }
         html.push_str("\n        </li>");
     }
     html
+}
+
+/// A topic's link in the sidebar, from the `href` on.
+struct TopicLink<'t> {
+    topic: &'t NavTopic<'t>,
+    root: &'t str,
+    current_page: bool,
+}
+
+impl TopicLink<'_> {
+    fn push_href(&self, html: &mut String) {
+        html.push_str(" href=\"");
+        push_escaped(html, self.root);
+        push_escaped(html, &self.topic.url);
+        html.push('"');
+    }
+
+    /// The `href` (and `aria-current`) attributes, the tag's end and the topic's name.
+    fn push_opened(&self, html: &mut String) {
+        self.push_href(html);
+        if self.current_page {
+            html.push_str(" aria-current=\"page\"");
+        }
+        html.push('>');
+        push_escaped(html, self.topic.name);
+    }
+
+    fn push_count(&self, html: &mut String) {
+        let _ = write!(html, "<span class=\"count\">{}</span>", self.topic.count);
+    }
+}
+
+/// A topic whose notes are listed: a `<details>` with the link as its summary.
+fn push_expanded(html: &mut String, link: &TopicLink<'_>) {
+    let topic = link.topic;
+    html.push_str("\n          <details");
+    if topic.current {
+        html.push_str(" open");
+    }
+    html.push_str(">\n            <summary><a");
+    link.push_opened(html);
+    html.push_str("</a>");
+    link.push_count(html);
+    html.push_str("</summary>");
+    html.push_str("\n            <ul class=\"nav-notes\">");
+    html.push_str(&topic.notes_html);
+    if topic.more > 0 {
+        html.push_str("\n              <li class=\"nav-more\"><a");
+        link.push_href(html);
+        let _ = write!(html, ">… {} more</a></li>", topic.more);
+    }
+    html.push_str("\n            </ul>\n          </details>");
 }
 
 #[cfg(test)]

@@ -219,7 +219,8 @@ pub fn utf16_cmp(a: &str, b: &str) -> std::cmp::Ordering {
     let (x, y) = (a.as_bytes(), b.as_bytes());
     let same = x.iter().zip(y).take_while(|(p, q)| p == q).count();
     match (x.get(same), y.get(same)) {
-        // After an equal prefix both sides start a character here; continuation bytes are < EE.
+        // After an equal prefix both bytes lead a character or both continue one (continuation
+        // bytes are below C0), so a byte of EE or more on each side is two lead bytes.
         (Some(&p), Some(&q)) if p >= 0xEE && q >= 0xEE => a.encode_utf16().cmp(b.encode_utf16()),
         (Some(p), Some(q)) => p.cmp(q),
         _ => x.len().cmp(&y.len()),
