@@ -51,15 +51,16 @@ pub struct Inputs {
     images: Vec<Option<Stamp>>,
 }
 
-/// The config, templates and theme by content: hashed before the renderer reads them, so a file
-/// saved in between makes the next build a full one rather than leave a page built from the old file.
+/// The config, templates and theme of the site at `root` by content: hashed before they are read,
+/// so a file saved in between makes the next build a full one rather than leave a site built from
+/// the old file.
 pub struct SiteFiles(Vec<(PathBuf, String)>);
 
 impl SiteFiles {
-    pub fn hash(config: &Config) -> SiteFiles {
-        let mut paths = vec![config.root.join(CONFIG_FILE)];
+    pub fn hash(root: &Path) -> SiteFiles {
+        let mut paths = vec![root.join(CONFIG_FILE)];
         for dir in ["templates", "theme"] {
-            paths.extend(files_under(&config.root.join(dir)));
+            paths.extend(files_under(&root.join(dir)));
         }
         SiteFiles(
             paths
@@ -79,7 +80,7 @@ impl Inputs {
     /// [`Inputs::add_notes`] from the hashes the parse stage took. `options` names everything from
     /// the command line that changes the output.
     pub fn read_except_notes(config: &Config, sources: &SourceSet, options: &str) -> Inputs {
-        Inputs::with_site_files(SiteFiles::hash(config), config, sources, options)
+        Inputs::with_site_files(SiteFiles::hash(&config.root), config, sources, options)
     }
 
     /// [`Inputs::read_except_notes`] from the config, templates and theme hashed earlier.

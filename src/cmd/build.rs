@@ -19,6 +19,12 @@ const SHOWN_PER_KIND: usize = 20;
 
 pub fn run(args: &BuildArgs) -> Result<Outcome, Failure> {
     let started = Instant::now();
+    // The config, templates and theme are hashed before they are read (the config just below, the
+    // others by the renderer), the images before the build and the notes as they are parsed: a
+    // file saved while the build runs makes the next build a full one, never a skipped one.
+    // (`Config::load` resolves the root the same way; it reports a root that does not resolve.)
+    let root = std::path::absolute(&args.root.root).unwrap_or_else(|_| args.root.root.clone());
+    let site_files = fingerprint::SiteFiles::hash(&root);
     let mut config = Config::load(&args.root.root)?;
     if let Some(out) = &args.out {
         config = config.with_out_dir(out);
@@ -27,9 +33,6 @@ pub fn run(args: &BuildArgs) -> Result<Outcome, Failure> {
     // Every note is hashed up front only when the build may be skipped. Otherwise (a first build,
     // a deleted site, --force) the parse stage hashes each note as it reads it: one read per note.
     let notes_hashed = !args.force && fingerprint::may_be_unchanged(&config);
-    // The config, templates, theme and images are taken before the build and the notes as they are
-    // parsed: a file saved while the build runs makes the next build a full one.
-    let site_files = fingerprint::SiteFiles::hash(&config);
     // A build that will not be skipped compiles the templates (5 ms) while the notes are found;
     // one that may be skipped does not spend the CPU on it first.
     let compiling = (!notes_hashed).then(|| {
