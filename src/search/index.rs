@@ -401,6 +401,8 @@ pub fn impact(tf: f32, title: f32, length: u32, avg_length: f32) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parse::parse_note;
+    use crate::scan::SourceFile;
 
     #[test]
     fn a_fragment_is_written_as_serde_json_writes_it() {
@@ -425,8 +427,6 @@ mod tests {
         fragment.write_json(&mut out);
         assert_eq!(out, serde_json::to_vec(&fragment).unwrap());
     }
-    use crate::parse::parse_note;
-    use crate::scan::SourceFile;
 
     fn note(text: &str) -> Note {
         let source = SourceFile {
