@@ -240,13 +240,18 @@ pub struct ConfigError {
 }
 
 impl Config {
-    /// Reads `<root>/notesite.toml` if it exists, else uses the defaults.
-    pub fn load(root: &Path) -> Result<Config, ConfigError> {
-        let root = std::path::absolute(root).map_err(|e| ConfigError {
+    /// The site root `load` reads, made absolute (the build record names files under it).
+    pub fn resolve_root(root: &Path) -> Result<PathBuf, ConfigError> {
+        std::path::absolute(root).map_err(|e| ConfigError {
             path: root.to_path_buf(),
             line: None,
             message: format!("cannot resolve the site root: {e}"),
-        })?;
+        })
+    }
+
+    /// Reads `<root>/notesite.toml` if it exists, else uses the defaults.
+    pub fn load(root: &Path) -> Result<Config, ConfigError> {
+        let root = Config::resolve_root(root)?;
         if !root.is_dir() {
             return Err(ConfigError {
                 path: root,

@@ -75,15 +75,10 @@ impl SiteFiles {
 }
 
 impl Inputs {
-    /// Everything but the notes: the config, templates and theme by content, the images by stamp.
-    /// The notes are added by [`Inputs::hash_notes`] before the build, or by
-    /// [`Inputs::add_notes`] from the hashes the parse stage took. `options` names everything from
-    /// the command line that changes the output.
-    pub fn read_except_notes(config: &Config, sources: &SourceSet, options: &str) -> Inputs {
-        Inputs::with_site_files(SiteFiles::hash(&config.root), config, sources, options)
-    }
-
-    /// [`Inputs::read_except_notes`] from the config, templates and theme hashed earlier.
+    /// Everything but the notes: the config, templates and theme by content (`files`, hashed
+    /// earlier), the images by stamp. The notes are added by [`Inputs::hash_notes`] before the
+    /// build, or by [`Inputs::add_notes`] from the hashes the parse stage took. `options` names
+    /// everything from the command line that changes the output.
     pub fn with_site_files(
         files: SiteFiles,
         config: &Config,
@@ -127,7 +122,8 @@ impl Inputs {
 
     #[cfg(test)]
     fn read(config: &Config, sources: &SourceSet, options: &str) -> Inputs {
-        let mut inputs = Inputs::read_except_notes(config, sources, options);
+        let files = SiteFiles::hash(&config.root);
+        let mut inputs = Inputs::with_site_files(files, config, sources, options);
         inputs.hash_notes(sources);
         inputs
     }

@@ -22,10 +22,9 @@ pub fn run(args: &BuildArgs) -> Result<Outcome, Failure> {
     // The config, templates and theme are hashed before they are read (the config just below, the
     // others by the renderer), the images before the build and the notes as they are parsed: a
     // file saved while the build runs makes the next build a full one, never a skipped one.
-    // (`Config::load` resolves the root the same way; it reports a root that does not resolve.)
-    let root = std::path::absolute(&args.root.root).unwrap_or_else(|_| args.root.root.clone());
+    let root = Config::resolve_root(&args.root.root)?;
     let site_files = fingerprint::SiteFiles::hash(&root);
-    let mut config = Config::load(&args.root.root)?;
+    let mut config = Config::load(&root)?;
     if let Some(out) = &args.out {
         config = config.with_out_dir(out);
     }
