@@ -333,7 +333,9 @@ fn rebuild_into(
             documents.as_ref(),
         )
     });
-    drop(documents);
+    if let Some(documents) = documents {
+        documents.free_in_background();
+    }
     output.add_all(index);
     Built {
         sources,
