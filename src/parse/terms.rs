@@ -117,6 +117,15 @@ fn for_each_word<'t>(text: &'t str, mut f: impl FnMut(&'t str, ByteKinds)) {
         }
         let start = at;
         let mut kinds = 0;
+        // Eight ASCII bytes at a time while the word goes on; the byte loop below takes its end.
+        while let Some(chunk) = bytes.get(at..at + 8) {
+            let (run, chunk_kinds) = ascii_word_prefix(u64::from_le_bytes(chunk.try_into().unwrap()));
+            kinds |= chunk_kinds;
+            at += run;
+            if run < 8 {
+                break;
+            }
+        }
         while let Some(&byte) = bytes.get(at) {
             match BYTE_KIND[usize::from(byte)] {
                 SEPARATOR => break,
@@ -141,6 +150,31 @@ fn for_each_word<'t>(text: &'t str, mut f: impl FnMut(&'t str, ByteKinds)) {
         }
         f(&text[start..at], kinds);
     }
+}
+
+/// How many of the eight bytes of `chunk` (little-endian: its first byte lowest) are ASCII letters
+/// and digits before the first byte that is not, and their [`ByteKinds`]. Each byte is classed by
+/// range tests on all eight at once: the high bit of each byte of a sum says whether that byte
+/// passed, and no sum carries into the next byte because the high bits are cleared first.
+fn ascii_word_prefix(chunk: u64) -> (usize, ByteKinds) {
+    const EACH: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x80 * EACH;
+    let low7 = chunk & !HIGH;
+    // Letters: with bit 0x20 set, A–Z fall on a–z and no other byte does.
+    let folded = low7 | 0x20 * EACH;
+    let letter = (folded + (0x80 - b'a' as u64) * EACH) & !(folded + (0x7f - b'z' as u64) * EACH);
+    let digit = (low7 + (0x80 - b'0' as u64) * EACH) & !(low7 + (0x7f - b'9' as u64) * EACH);
+    let word = (letter | digit) & !chunk & HIGH;
+    let stop = !word & HIGH;
+    // The bits below the first byte that is not a word byte (all of them when every byte is).
+    let run_bits = (stop & stop.wrapping_neg()).wrapping_sub(1);
+    // Bit 0x20 (lower case) moved up to each byte's high bit.
+    let lower_case = low7 << 2;
+    let kind = |mask: u64, kind: ByteKinds| if mask & run_bits != 0 { kind } else { 0 };
+    let kinds = kind(letter & lower_case & HIGH, LOWER)
+        | kind(letter & !lower_case & HIGH, UPPER)
+        | kind(digit & HIGH, DIGIT);
+    ((stop.trailing_zeros() / 8) as usize, kinds)
 }
 
 /// The kinds of bytes a word holds, or-ed together.
@@ -294,8 +328,17 @@ mod tests {
             "trailing ",
             "émoji 🎉 mid🎉word",
             "2024 v2 IPv6 Ü2",
+            "Authentication-requestsThatSpanEightBytes AWSAccountID12345 ünderwaterÜberschrift",
+            "abcdefgé hijklmnopqrst🎉uvwxyzABCDEFGH IJKLMNO9 0123456789",
         ];
-        for text in texts {
+        // Every ASCII byte inside and at the ends of long words, at every offset in a chunk.
+        let every_byte: Vec<String> = (1u8..128)
+            .map(|b| {
+                let c = char::from(b);
+                format!("{c}abcdefghij{c}KLMNOPQRSTU{c}{c}0123456789x{c}a{c}ab{c}abcdefgh{c}")
+            })
+            .collect();
+        for text in texts.iter().copied().chain(every_byte.iter().map(String::as_str)) {
             let expected: Vec<&str> = text
                 .split(|c: char| !c.is_alphanumeric())
                 .filter(|w| !w.is_empty())
@@ -308,6 +351,16 @@ mod tests {
                     w.bytes().any(|b| b.is_ascii_uppercase())
                 );
                 assert_eq!(kinds == DIGIT, w.bytes().all(|b| b.is_ascii_digit()), "{w}");
+                assert_eq!(
+                    kinds & LOWER != 0,
+                    w.bytes().any(|b| b.is_ascii_lowercase()),
+                    "{w}"
+                );
+                assert_eq!(
+                    kinds & DIGIT != 0,
+                    w.bytes().any(|b| b.is_ascii_digit()),
+                    "{w}"
+                );
                 words.push(w)
             });
             assert_eq!(words, expected, "{text}");
