@@ -14,7 +14,7 @@ use crate::graph::{self, GraphInput, Site};
 use crate::images::{self, Assets};
 use crate::output::Output;
 use crate::parse::{self, Parsed};
-use crate::render::{BodyVisitor, Renderer};
+use crate::render::{BodyVisitor, RendererSource};
 use crate::scan::{self, SourceSet};
 use crate::search::{self, SearchOptions};
 
@@ -183,7 +183,7 @@ impl Built {
 /// caller already made of this configuration (scanned again when `None`).
 pub fn build(
     config: &Config,
-    renderer: &Renderer,
+    renderer: &dyn RendererSource,
     options: BuildOptions,
     progress: &ProgressBar,
     output: Output,
@@ -216,7 +216,7 @@ struct RebuildInput<'a> {
 /// same inputs it produces exactly what [`build`] produces.
 pub fn rebuild(
     config: &Config,
-    renderer: &Renderer,
+    renderer: &dyn RendererSource,
     options: BuildOptions,
     progress: &ProgressBar,
     previous: Previous,
@@ -233,7 +233,7 @@ pub fn rebuild(
 
 fn rebuild_into(
     config: &Config,
-    renderer: &Renderer,
+    renderer: &dyn RendererSource,
     options: BuildOptions,
     progress: &ProgressBar,
     input: RebuildInput<'_>,
@@ -309,6 +309,21 @@ fn rebuild_into(
         images::load(&site, image_options, previous.assets, is_unchanged)
     });
     diagnostics.extend(diags);
+    // The first stage that needs the templates (a build may have compiled them meanwhile).
+    let Some(renderer) = renderer.renderer() else {
+        // They did not compile: nothing is rendered, and the caller reports why.
+        return Built {
+            sources,
+            site,
+            assets,
+            output,
+            diagnostics,
+            timings,
+            parsed: source_parses,
+            search: search::SearchCache::default(),
+            scan_diagnostics,
+        };
+    };
     let search_options = SearchOptions::for_language(&config.site.language);
     // A one-shot build makes the search documents from the events the render pass reads. `serve`
     // does not: most of its renders are of notes whose search documents are cached.

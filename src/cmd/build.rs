@@ -11,7 +11,7 @@ use crate::diag::{Kind, Severity};
 use crate::fingerprint;
 use crate::output;
 use crate::pipeline::{self, millis, BuildOptions};
-use crate::render::Renderer;
+use crate::render::{Compiling, Renderer, RendererSource};
 use crate::scan;
 
 /// Warnings of one kind shown before the rest are summarised (`check` lists all).
@@ -32,12 +32,9 @@ pub fn run(args: &BuildArgs) -> Result<Outcome, Failure> {
     // Every note is hashed up front only when the build may be skipped. Otherwise (a first build,
     // a deleted site, --force) the parse stage hashes each note as it reads it: one read per note.
     let notes_hashed = !args.force && fingerprint::may_be_unchanged(&config);
-    // A build that will not be skipped compiles the templates (5 ms) while the notes are found;
-    // one that may be skipped does not spend the CPU on it first.
-    let compiling = (!notes_hashed).then(|| {
-        let config = config.clone();
-        std::thread::spawn(move || Renderer::new(&config))
-    });
+    // A build that will not be skipped compiles the templates (5–9 ms) while the notes are found
+    // and parsed; one that may be skipped does not spend the CPU on it first.
+    let compiling = (!notes_hashed).then(|| Compiling::start(&config, args.timings));
     let scan_start = Instant::now();
     let (sources, scan_diagnostics) = scan::scan(&config);
     let scan_time = scan_start.elapsed();
@@ -50,15 +47,15 @@ pub fn run(args: &BuildArgs) -> Result<Outcome, Failure> {
         }
     }
     let renderer = match compiling {
-        Some(thread) => thread
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-        None => Renderer::new(&config),
+        Some(compiling) => compiling,
+        None => {
+            let made = Renderer::new(&config).map(|r| match args.timings {
+                true => r.with_profile(),
+                false => r,
+            });
+            Compiling::ready(Ok(made.map_err(|d| Failure::Usage(d.to_string()))?))
+        }
     };
-    let mut renderer = renderer.map_err(|d| Failure::Usage(d.to_string()))?;
-    if args.timings {
-        renderer = renderer.with_profile();
-    }
     // Pages go into the staging folder as they are rendered; it replaces the site only if the
     // build succeeds, and is removed otherwise.
     let staging = output::Staging::create(&config.out_dir)
@@ -77,6 +74,14 @@ pub fn run(args: &BuildArgs) -> Result<Outcome, Failure> {
         Some((sources, scan_diagnostics.into_sorted())),
     );
     progress.finish_and_clear();
+    // Nothing was rendered and the staging folder is removed: the site is left as it was.
+    let renderer = match renderer.renderer() {
+        Some(renderer) => renderer,
+        None => {
+            let error = renderer.error().map(ToString::to_string);
+            return Err(Failure::Usage(error.unwrap_or_default()));
+        }
+    };
     built.timings.set("scan", scan_time);
     if args.strict {
         built.diagnostics.promote_warnings();
@@ -111,7 +116,7 @@ pub fn run(args: &BuildArgs) -> Result<Outcome, Failure> {
     let linked = built.site.local_files();
     // Worked out now, printed after the summary: the site is freed before the build record is
     // made, which would otherwise add to a large build's peak memory.
-    let report = args.timings.then(|| timings_report(&built, &renderer));
+    let report = args.timings.then(|| timings_report(&built, renderer));
     let images = image_summary(&built.assets);
     let pipeline::Built {
         mut site,

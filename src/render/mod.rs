@@ -3,6 +3,7 @@
 //! in-memory [`Output`].
 
 mod cache;
+mod compiling;
 mod html;
 mod nav;
 mod picture;
@@ -26,6 +27,7 @@ use crate::images::Assets;
 use crate::output::{Content, Output};
 use crate::urls::root_prefix;
 use cache::{lock, PageCache};
+pub use compiling::{Compiling, RendererSource};
 use views::{
     link_cards_html, page_value, toc_items_html, topic_chips_html, Common, NoteHtml, NoteView,
     TopicRef, Views,

@@ -332,6 +332,21 @@ fn unknown_config_key_is_a_usage_error_naming_key_and_line() {
 }
 
 #[test]
+fn a_template_that_does_not_compile_is_a_usage_error_and_the_site_stays() {
+    let site = nested_fixture();
+    site.build_ok();
+    let before = site.snapshot("public");
+    // Templates are compiled while the notes are parsed; the error still comes before any page.
+    site.file("templates/note.html", "{% extends \"base.html\" %}{% if %}");
+    site.run(&["build"]).expect_code(2).stderr_has("note.html");
+    before.assert_same(&site.snapshot("public"), "the site after a failed build");
+    site.run(&["build", "--force", "--timings"])
+        .expect_code(2)
+        .stderr_has("note.html");
+    before.assert_same(&site.snapshot("public"), "the site after a failed build");
+}
+
+#[test]
 fn jpeg_named_png_is_copied_with_its_real_dimensions() {
     let site = Site::new();
     site.jpeg("img/photo.jpg.png", 40, 30).file(
