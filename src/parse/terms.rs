@@ -119,7 +119,8 @@ fn for_each_word<'t>(text: &'t str, mut f: impl FnMut(&'t str, ByteKinds)) {
         let mut kinds = 0;
         // Eight ASCII bytes at a time while the word goes on; the byte loop below takes its end.
         while let Some(chunk) = bytes.get(at..at + 8) {
-            let (run, chunk_kinds) = ascii_word_prefix(u64::from_le_bytes(chunk.try_into().unwrap()));
+            let (run, chunk_kinds) =
+                ascii_word_prefix(u64::from_le_bytes(chunk.try_into().unwrap()));
             kinds |= chunk_kinds;
             at += run;
             if run < 8 {
@@ -161,7 +162,7 @@ fn ascii_word_prefix(chunk: u64) -> (usize, ByteKinds) {
     const HIGH: u64 = 0x80 * EACH;
     let low7 = chunk & !HIGH;
     // Letters: with bit 0x20 set, A–Z fall on a–z and no other byte does.
-    let folded = low7 | 0x20 * EACH;
+    let folded = low7 | (0x20 * EACH);
     let letter = (folded + (0x80 - b'a' as u64) * EACH) & !(folded + (0x7f - b'z' as u64) * EACH);
     let digit = (low7 + (0x80 - b'0' as u64) * EACH) & !(low7 + (0x7f - b'9' as u64) * EACH);
     let word = (letter | digit) & !chunk & HIGH;
@@ -338,7 +339,11 @@ mod tests {
                 format!("{c}abcdefghij{c}KLMNOPQRSTU{c}{c}0123456789x{c}a{c}ab{c}abcdefgh{c}")
             })
             .collect();
-        for text in texts.iter().copied().chain(every_byte.iter().map(String::as_str)) {
+        for text in texts
+            .iter()
+            .copied()
+            .chain(every_byte.iter().map(String::as_str))
+        {
             let expected: Vec<&str> = text
                 .split(|c: char| !c.is_alphanumeric())
                 .filter(|w| !w.is_empty())

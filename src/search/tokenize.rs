@@ -520,7 +520,8 @@ mod tests {
 
     #[test]
     fn cached_spans_give_the_tokens_of_a_first_sight() {
-        let text = "s3:PutObject sixteen_chars_ab seventeen_chars_a a-much-longer-compound_span.name \
+        let text =
+            "s3:PutObject sixteen_chars_ab seventeen_chars_a a-much-longer-compound_span.name \
                     s3:PutObject buckets Buckets x-y the seventeenletters";
         let tokenizer = Tokenizer::default();
         let first = tokenizer.tokens(text);
