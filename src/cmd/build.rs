@@ -49,11 +49,11 @@ pub fn run(args: &BuildArgs) -> Result<Outcome, Failure> {
     let renderer = match compiling {
         Some(compiling) => compiling,
         None => {
-            let made = Renderer::new(&config).map(|r| match args.timings {
-                true => r.with_profile(),
-                false => r,
-            });
-            Compiling::ready(Ok(made.map_err(|d| Failure::Usage(d.to_string()))?))
+            let made = Renderer::new(&config).map_err(|d| Failure::Usage(d.to_string()))?;
+            Compiling::ready(Ok(match args.timings {
+                true => made.with_profile(),
+                false => made,
+            }))
         }
     };
     // Pages go into the staging folder as they are rendered; it replaces the site only if the
