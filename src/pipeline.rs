@@ -309,49 +309,45 @@ fn rebuild_into(
         images::load(&site, image_options, previous.assets, is_unchanged)
     });
     diagnostics.extend(diags);
-    // The first stage that needs the templates (a build may have compiled them meanwhile).
-    let Some(renderer) = renderer.renderer() else {
-        // They did not compile: nothing is rendered, and the caller reports why.
-        return Built {
-            sources,
-            site,
-            assets,
-            output,
-            diagnostics,
-            timings,
-            parsed: source_parses,
-            search: search::SearchCache::default(),
-            scan_diagnostics,
-        };
+    // The first stage that needs the templates (a build may have compiled them meanwhile). When
+    // they did not compile, nothing is rendered and the caller reports why.
+    let search = match renderer.renderer() {
+        None => search::SearchCache::default(),
+        Some(renderer) => {
+            let search_options = SearchOptions::for_language(&config.site.language);
+            // A one-shot build makes the search documents from the events the render pass
+            // reads. `serve` does not: most of its renders are of notes whose search documents
+            // are cached.
+            let documents =
+                (!keep_for_next).then(|| search::Documents::new(&site, &assets, search_options));
+            let diags = timings.measure("render", || {
+                let visit = documents.as_ref().map(|documents| {
+                    move |id, events: &[Event<'_>], output: &Output| {
+                        documents.add(id, events, output)
+                    }
+                });
+                let visit = visit.as_ref().map(|visit| visit as &BodyVisitor);
+                renderer.render(&site, &assets, config, &mut output, visit)
+            });
+            diagnostics.extend(diags);
+            let (index, search) = timings.measure("search", || {
+                search::build(
+                    &site,
+                    &assets,
+                    search_options,
+                    previous.search,
+                    is_unchanged,
+                    (!keep_for_next).then_some(&output),
+                    documents.as_ref(),
+                )
+            });
+            if let Some(documents) = documents {
+                documents.free_in_background();
+            }
+            output.add_all(index);
+            search
+        }
     };
-    let search_options = SearchOptions::for_language(&config.site.language);
-    // A one-shot build makes the search documents from the events the render pass reads. `serve`
-    // does not: most of its renders are of notes whose search documents are cached.
-    let documents =
-        (!keep_for_next).then(|| search::Documents::new(&site, &assets, search_options));
-    let diags = timings.measure("render", || {
-        let visit = documents.as_ref().map(|documents| {
-            move |id, events: &[Event<'_>], output: &Output| documents.add(id, events, output)
-        });
-        let visit = visit.as_ref().map(|visit| visit as &BodyVisitor);
-        renderer.render(&site, &assets, config, &mut output, visit)
-    });
-    diagnostics.extend(diags);
-    let (index, search) = timings.measure("search", || {
-        search::build(
-            &site,
-            &assets,
-            search_options,
-            previous.search,
-            is_unchanged,
-            (!keep_for_next).then_some(&output),
-            documents.as_ref(),
-        )
-    });
-    if let Some(documents) = documents {
-        documents.free_in_background();
-    }
-    output.add_all(index);
     Built {
         sources,
         site,

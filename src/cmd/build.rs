@@ -50,10 +50,10 @@ pub fn run(args: &BuildArgs) -> Result<Outcome, Failure> {
         Some(compiling) => compiling,
         None => {
             let made = Renderer::new(&config).map_err(|d| Failure::Usage(d.to_string()))?;
-            Compiling::ready(Ok(match args.timings {
+            Compiling::ready(match args.timings {
                 true => made.with_profile(),
                 false => made,
-            }))
+            })
         }
     };
     // Pages go into the staging folder as they are rendered; it replaces the site only if the

@@ -44,10 +44,10 @@ impl Compiling {
     }
 
     /// A renderer made already.
-    pub fn ready(made: Made) -> Compiling {
+    pub fn ready(renderer: Renderer) -> Compiling {
         Compiling {
             thread: Mutex::new(None),
-            made: OnceLock::from(made),
+            made: OnceLock::from(Ok(renderer)),
         }
     }
 
